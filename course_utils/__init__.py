@@ -1,0 +1,27 @@
+"""Helpers shared by the course notebooks.
+
+Import the module you need with its prefix, as the notebooks do::
+
+    from course_utils import core, data, viz, train, results, checks
+
+Submodules load lazily, so a plotting notebook that never touches ``train`` does not
+pay for importing PyTorch.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["checkpoints", "checks", "core", "data", "models", "results", "shapes",
+           "tables", "train", "viz"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'course_utils' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,85 @@
+"""Course checkpoints: weights trained by ``scripts/train_checkpoints.py``, verified by SHA-256.
+
+Every file in ``data/checkpoints/`` is registered here with its hash; loading checks
+the hash first and then uses ``torch.load(..., weights_only=True)``, so a corrupted or
+swapped file is a clear error, never a silent load. Introduced in 01_cnn_basics.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import models
+from .core import DATA_DIR
+
+CHECKPOINT_DIR = DATA_DIR / "checkpoints"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    file: str          # name inside data/checkpoints/
+    sha256: str        # hash of the file's bytes
+    builder: str       # name of the model class in course_utils.models
+    kwargs: tuple      # (name, value) pairs passed to the builder
+    description: str
+
+
+CHECKPOINTS: dict[str, Checkpoint] = {
+    "digits04_cnn": Checkpoint(
+        file="digits04_cnn.pt",
+        sha256="TO-BE-FILLED",
+        builder="DigitsCNN", kwargs=(("num_classes", 5),),
+        description="DigitsCNN trained on digits 0-4 (train split only); the source "
+                    "task for transfer learning to digits 5-9 in 01_cnn_basics"),
+}
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _entry(name: str) -> Checkpoint:
+    if name not in CHECKPOINTS:
+        raise KeyError(f"unknown checkpoint {name!r}; registered: {sorted(CHECKPOINTS)}")
+    return CHECKPOINTS[name]
+
+
+def checkpoint_path(name: str) -> Path:
+    """Path of a registered checkpoint file (it may not exist yet)."""
+    return CHECKPOINT_DIR / _entry(name).file
+
+
+def load_state_dict(name: str) -> dict[str, torch.Tensor]:
+    """Verify the file's SHA-256 against the registry, then load it with ``weights_only=True``."""
+    entry, path = _entry(name), checkpoint_path(name)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {name!r} missing at {path}; rebuild it with "
+                                f"`./course checkpoints`")
+    actual = sha256_of(path)
+    if actual != entry.sha256:
+        raise ValueError(f"checkpoint {name!r} has SHA-256 {actual}, expected {entry.sha256}: "
+                         f"the file is corrupted or was replaced; restore it with git or rebuild "
+                         f"it with `./course checkpoints` and update the registry")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def build_model(name: str) -> nn.Module:
+    """A freshly initialised model with the checkpoint's architecture (no weights loaded)."""
+    entry = _entry(name)
+    return getattr(models, entry.builder)(**dict(entry.kwargs))
+
+
+def load_model(name: str) -> nn.Module:
+    """The checkpoint's model with its verified weights, in ``eval()`` mode on the CPU."""
+    net = build_model(name)
+    net.load_state_dict(load_state_dict(name))
+    return net.eval()

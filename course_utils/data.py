@@ -1,0 +1,184 @@
+"""Offline datasets as tensors and loaders: digits, photos and the shapes scenes.
+
+Nothing here downloads: the digits and photos ship inside scikit-learn and
+scikit-image, the shapes scenes are generated from a seed (``course_utils.shapes``).
+Introduced in 00_start_here.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
+
+from .shapes import ShapesScenes
+
+#: Photos bundled with scikit-image (no download needed), by name.
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "cat", "horse", "page")
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+
+
+def image_to_tensor(image: np.ndarray) -> torch.Tensor:
+    """``uint8`` image ``(H, W)`` or ``(H, W, C)`` in 0..255 -> ``float32`` ``(C, H, W)`` in [0, 1]."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise TypeError(f"expected a uint8 image with values 0..255, got dtype {image.dtype}")
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3:
+        raise ValueError(f"expected an image of shape (H, W) or (H, W, C), got {image.shape}")
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0
+
+
+def load_photo(name: str = "astronaut") -> np.ndarray:
+    """A photo from scikit-image's bundled data as ``uint8`` ``(H, W, 3)`` (gray photos
+    as ``(H, W)``). ``name`` is one of ``PHOTOS``."""
+    if name not in PHOTOS:
+        raise ValueError(f"unknown photo {name!r}; choose one of {PHOTOS}")
+    from skimage import data as skdata
+
+    photo = getattr(skdata, name)()
+    if photo.dtype == bool:
+        photo = photo.astype(np.uint8) * 255
+    return photo[..., :3] if photo.ndim == 3 else photo
+
+
+@lru_cache(maxsize=4)
+def _digits(size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    bunch = sk_load_digits()
+    X = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0   # (N, 1, 8, 8)
+    X = torch.nn.functional.interpolate(X, size=(size, size), mode="bilinear",
+                                        align_corners=False).clamp(0.0, 1.0)
+    return X, torch.tensor(bunch.target, dtype=torch.int64)
+
+
+def load_digits(size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
+    """All 1,797 handwritten digits of scikit-learn, upsampled from 8x8.
+
+    Returns:
+        ``X``: ``float32`` ``(1797, 1, size, size)`` in [0, 1]; ``y``: ``int64`` ``(1797,)`` in 0..9.
+    """
+    if not isinstance(size, int) or not 8 <= size <= 128:
+        raise ValueError(f"size must be an int in 8..128, got {size!r}")
+    X, y = _digits(size)
+    return X.clone(), y.clone()
+
+
+def digits_datasets(size: int = 32, classes: Sequence[int] | None = None,
+                    test_size: float = 0.25, seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
+    """Fixed, stratified train/test split of the digits as ``TensorDataset`` s.
+
+    ``classes`` keeps only those digits and relabels them 0..len(classes)-1 in the
+    given order (used for transfer learning: pretrain on 0-4, transfer to 5-9).
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+    X, y = load_digits(size)
+    idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=test_size,
+                                           random_state=seed, stratify=y.numpy())
+    idx_train, idx_test = np.sort(idx_train), np.sort(idx_test)
+    if classes is not None:
+        classes = list(classes)
+        if not classes or len(set(classes)) != len(classes) or not set(classes) <= set(range(10)):
+            raise ValueError(f"classes must be distinct digits 0..9, got {classes}")
+        lookup = torch.full((10,), -1, dtype=torch.int64)
+        lookup[classes] = torch.arange(len(classes))
+        keep = lambda idx: idx[np.isin(y[idx].numpy(), classes)]  # noqa: E731
+        idx_train, idx_test = keep(idx_train), keep(idx_test)
+        y = lookup[y]
+    return (TensorDataset(X[idx_train], y[idx_train]), TensorDataset(X[idx_test], y[idx_test]))
+
+
+def load_data_digits(batch_size: int = 64, size: int = 32, classes: Sequence[int] | None = None,
+                     seed: int = 0) -> tuple[DataLoader, DataLoader]:
+    """Train and test ``DataLoader`` s of the digits (train shuffled with a seeded generator)."""
+    train, test = digits_datasets(size=size, classes=classes, seed=seed)
+    return make_loaders(train, test, batch_size=batch_size, seed=seed)
+
+
+def make_loaders(train: Dataset, test: Dataset, batch_size: int = 64, seed: int = 0,
+                 collate_fn=None) -> tuple[DataLoader, DataLoader]:
+    """A shuffled (seeded) train loader and an ordered test loader."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    gen = torch.Generator().manual_seed(seed)
+    return (DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen,
+                       collate_fn=collate_fn),
+            DataLoader(test, batch_size=batch_size, shuffle=False, collate_fn=collate_fn))
+
+
+def labels_of(dataset: Dataset) -> torch.Tensor:
+    """The ``int64`` labels ``(N,)`` of a ``TensorDataset`` or ``Subset`` of one."""
+    if isinstance(dataset, Subset):
+        return labels_of(dataset.dataset)[torch.as_tensor(dataset.indices)]
+    if isinstance(dataset, TensorDataset):
+        return dataset.tensors[1]
+    if isinstance(dataset, ShapesDataset):
+        return torch.as_tensor(dataset.scenes.class_labels())
+    raise TypeError(f"expected a TensorDataset, ShapesDataset or a Subset of one, "
+                    f"got {type(dataset).__name__}")
+
+
+def few_labels(dataset: Dataset, per_class: int, seed: int = 0) -> Subset:
+    """A ``Subset`` with ``per_class`` randomly chosen examples of every class."""
+    y = labels_of(dataset)
+    gen = torch.Generator().manual_seed(seed)
+    chosen = []
+    for c in torch.unique(y):
+        idx = torch.nonzero(y == c).flatten()
+        if len(idx) < per_class:
+            raise ValueError(f"class {int(c)} has only {len(idx)} examples, {per_class} requested")
+        chosen.append(idx[torch.randperm(len(idx), generator=gen)[:per_class]])
+    return Subset(dataset, torch.cat(chosen).sort().values.tolist())
+
+
+class ShapesDataset(Dataset):
+    """Shapes scenes as a torch ``Dataset`` for one task.
+
+    ``task``:
+        ``"classification"``: ``(image, label)`` with label 0..2 of the first object.
+        ``"multilabel"``: ``(image, targets)`` with ``targets`` ``float32`` ``(3,)``.
+        ``"segmentation"``: ``(image, mask)`` with ``mask`` ``int64`` ``(H, W)`` in 0..3.
+        ``"detection"``: ``(image, target)`` with ``target`` a dict of ``boxes``
+        ``float32`` ``(K, 4)`` xyxy, ``labels`` ``int64`` ``(K,)`` in 1..3 and ``masks``
+        ``bool`` ``(K, H, W)``, as torchvision's detection models expect.
+    Images are ``float32`` ``(3, H, W)`` in [0, 1].
+    """
+
+    TASKS = ("classification", "multilabel", "segmentation", "detection")
+
+    def __init__(self, scenes: ShapesScenes, task: str = "classification"):
+        if task not in self.TASKS:
+            raise ValueError(f"task must be one of {self.TASKS}, got {task!r}")
+        self.scenes, self.task = scenes, task
+        self.images = torch.from_numpy(scenes.images).permute(0, 3, 1, 2).float() / 255.0
+        self._labels = torch.as_tensor(scenes.class_labels())
+        self._multi = torch.from_numpy(scenes.multilabel_targets())
+        self._masks = torch.from_numpy(scenes.masks).long()
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int):
+        image = self.images[i]
+        if self.task == "classification":
+            return image, self._labels[i]
+        if self.task == "multilabel":
+            return image, self._multi[i]
+        if self.task == "segmentation":
+            return image, self._masks[i]
+        return image, {"boxes": torch.from_numpy(self.scenes.boxes[i]),
+                       "labels": torch.from_numpy(self.scenes.labels[i]),
+                       "masks": torch.from_numpy(self.scenes.instance_masks[i])}
+
+
+def detection_collate(batch):
+    """Collate ``(image, target)`` pairs into a stacked image batch and a list of targets."""
+    images, targets = zip(*batch)
+    return torch.stack(images), list(targets)

@@ -1,0 +1,40 @@
+"""Small models reused across notebooks and by the checkpoint training script.
+
+A model lives here only when more than one place needs it; notebooks build the
+architectures they teach themselves (LeNet, VGG, U-Net, ...).
+"""
+from __future__ import annotations
+
+from torch import nn
+
+
+def conv_bn_relu(c_in: int, c_out: int, kernel_size: int = 3) -> nn.Sequential:
+    """``Conv2d`` (same padding, no bias) -> ``BatchNorm2d`` -> ``ReLU``; keeps H and W."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel_size, padding=kernel_size // 2, bias=False),
+                         nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+
+
+class DigitsCNN(nn.Module):
+    """Three conv blocks and a global-average-pooling head (01_cnn_basics).
+
+    Input ``(N, in_channels, H, W)`` (32x32 digits in the course); output logits
+    ``(N, num_classes)``. ``features`` ends with a ``(N, width*4, H/4, W/4)`` map,
+    ``head`` is GAP + ``Linear``: freeze ``features`` to use it as a fixed extractor.
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 16):
+        super().__init__()
+        if num_classes < 1 or in_channels < 1 or width < 1:
+            raise ValueError(f"num_classes, in_channels and width must be positive, got "
+                             f"{num_classes}, {in_channels}, {width}")
+        self.features = nn.Sequential(
+            conv_bn_relu(in_channels, width), nn.MaxPool2d(2),
+            conv_bn_relu(width, 2 * width), nn.MaxPool2d(2),
+            conv_bn_relu(2 * width, 4 * width))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                  nn.Linear(4 * width, num_classes))
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
+        return self.head(self.features(x))

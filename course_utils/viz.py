@@ -1,0 +1,171 @@
+"""Plotting helpers: the course theme, image grids, boxes, masks, training curves.
+
+Every axes-level helper takes ``ax=None`` (a new figure when omitted) and returns the
+axes it drew on, as seaborn does. Introduced in 00_start_here.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+STYLE_FILE = Path(__file__).with_name("styles") / "course.mplstyle"
+#: Okabe-Ito colours, colour-blind safe; class ``i`` is drawn in ``PALETTE[i]``.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def set_theme() -> None:
+    """Apply the course style (``styles/course.mplstyle``) to every later figure."""
+    mpl.rcdefaults()
+    plt.style.use(STYLE_FILE)
+
+
+def to_numpy_image(image) -> np.ndarray:
+    """Any image -> ``(H, W)`` or ``(H, W, C)`` NumPy array ready for ``imshow``.
+
+    Accepts a torch tensor or array in CHW (C in 1, 3, 4) or HWC layout; a single
+    channel is squeezed. Values are returned unchanged.
+    """
+    if hasattr(image, "detach"):
+        image = image.detach().cpu().numpy()
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 3, 4):
+        image = image.transpose(1, 2, 0)                  # CHW -> HWC
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] not in (3, 4)):
+        raise ValueError(f"expected an image (H, W), (H, W, C) or (C, H, W) with C in 1, 3, 4; "
+                         f"got shape {image.shape}")
+    return image
+
+
+def denormalize(image, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
+    """Undo ``Normalize(mean, std)`` on a ``(C, H, W)`` or ``(N, C, H, W)`` tensor/array
+    and clip to [0, 1]."""
+    mean_a, std_a = np.asarray(mean, dtype=np.float32), np.asarray(std, dtype=np.float32)
+    if image.ndim not in (3, 4) or image.shape[-3] != len(mean_a) or len(std_a) != len(mean_a):
+        raise ValueError(f"expected (C, H, W) or (N, C, H, W) with C = {len(mean_a)} = len(std), "
+                         f"got shape {tuple(image.shape)} and {len(std_a)} std values")
+    shape = (-1, 1, 1)
+    if hasattr(image, "detach"):
+        import torch
+
+        m = torch.as_tensor(mean_a, device=image.device).view(shape)
+        s = torch.as_tensor(std_a, device=image.device).view(shape)
+        return (image * s + m).clamp(0, 1)
+    return np.clip(image * std_a.reshape(shape) + mean_a.reshape(shape), 0, 1)
+
+
+def show_image(image, ax=None, title: str | None = None, cmap: str | None = None, **kwargs):
+    """Show one image (tensor or array, CHW or HWC) without axis ticks; returns the axes."""
+    ax = ax if ax is not None else plt.subplots(figsize=(3, 3))[1]
+    img = to_numpy_image(image)
+    ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None), **kwargs)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title is not None:
+        ax.set_title(title, fontsize="small")
+    return ax
+
+
+def show_images(images, titles: Sequence[str] | None = None, ncols: int = 8,
+                scale: float = 1.2, cmap: str | None = None, axes=None) -> np.ndarray:
+    """Grid of images; returns the array of axes (``(nrows, ncols)``).
+
+    ``images``: sequence or batch ``(N, C, H, W)`` / ``(N, H, W, C)`` / ``(N, H, W)``.
+    """
+    n = len(images)
+    if n == 0:
+        raise ValueError("show_images needs at least one image")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"got {n} images but {len(titles)} titles")
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    if axes is None:
+        _, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, scale * nrows + 0.2 * nrows),
+                               squeeze=False)
+    axes = np.asarray(axes).reshape(nrows, ncols)
+    for i, ax in enumerate(axes.flat):
+        if i < n:
+            show_image(images[i], ax=ax, title=None if titles is None else str(titles[i]), cmap=cmap)
+        else:
+            ax.axis("off")
+    return axes
+
+
+def show_boxes(image, boxes, labels: Sequence[str] | None = None, ax=None,
+               colors: Sequence[str] | None = None, scores=None, linewidth: float = 1.5):
+    """Draw ``boxes`` ``(K, 4)`` in ``(x1, y1, x2, y2)`` pixel format over ``image``."""
+    boxes = np.asarray(boxes.detach().cpu() if hasattr(boxes, "detach") else boxes, dtype=float)
+    boxes = boxes.reshape(-1, 4) if boxes.size == 0 else boxes
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"boxes must have shape (K, 4) in xyxy format, got {boxes.shape}")
+    if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
+        raise ValueError("boxes must be (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1; "
+                         "convert xywh or cxcywh boxes first")
+    if labels is not None and len(labels) != len(boxes):
+        raise ValueError(f"got {len(boxes)} boxes but {len(labels)} labels")
+    ax = show_image(image, ax=ax)
+    for k, (x1, y1, x2, y2) in enumerate(boxes):
+        color = (colors[k] if colors is not None else PALETTE[k % len(PALETTE)])
+        # imshow puts pixel (0, 0) centred at 0; box edges sit at -0.5 offsets.
+        ax.add_patch(mpl.patches.Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False,
+                                           edgecolor=color, linewidth=linewidth))
+        text = None if labels is None else str(labels[k])
+        if scores is not None:
+            text = f"{text or ''} {float(scores[k]):.2f}".strip()
+        if text:
+            ax.text(x1 - 0.5, y1 - 1.5, text, color="white", fontsize="x-small",
+                    bbox={"facecolor": color, "edgecolor": "none", "pad": 1, "alpha": 0.8})
+    return ax
+
+
+def mask_to_rgb(mask, num_classes: int | None = None) -> np.ndarray:
+    """Integer mask ``(H, W)`` -> ``float`` RGB ``(H, W, 3)``; class 0 black, class i
+    coloured ``PALETTE[i - 1]``."""
+    mask = np.asarray(mask.detach().cpu() if hasattr(mask, "detach") else mask)
+    if mask.ndim != 2 or not np.issubdtype(mask.dtype, np.integer):
+        raise ValueError(f"expected an integer mask of shape (H, W), got {mask.dtype} {mask.shape}")
+    k = int(mask.max()) + 1 if num_classes is None else num_classes
+    if mask.min() < 0 or mask.max() >= k:
+        raise ValueError(f"mask values must be in 0..{k - 1}, got {mask.min()}..{mask.max()}")
+    lut = np.zeros((k, 3))
+    for i in range(1, k):
+        lut[i] = mpl.colors.to_rgb(PALETTE[(i - 1) % len(PALETTE)])
+    return lut[mask]
+
+
+def show_mask(image, mask, ax=None, alpha: float = 0.5, num_classes: int | None = None):
+    """Overlay an integer mask ``(H, W)`` on an image; background stays see-through."""
+    img = to_numpy_image(image).astype(float)
+    if img.max() > 1.0:
+        img = img / 255.0
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=-1)
+    colours = mask_to_rgb(mask, num_classes)
+    if colours.shape[:2] != img.shape[:2]:
+        raise ValueError(f"mask {colours.shape[:2]} and image {img.shape[:2]} sizes differ")
+    fg = (np.asarray(mask) > 0)[..., None]
+    return show_image(np.where(fg, (1 - alpha) * img[..., :3] + alpha * colours, img[..., :3]), ax=ax)
+
+
+def plot_history(history, metrics: Sequence[str] | None = None, ax=None):
+    """Plot per-epoch values of a ``train.History`` (or a dict of lists); returns the axes."""
+    data = history if isinstance(history, dict) else history.as_dict()
+    names = [m for m in (metrics or data) if m != "epoch"]
+    missing = [m for m in names if m not in data]
+    if missing:
+        raise KeyError(f"history has no {missing}; it has {sorted(data)}")
+    ax = ax if ax is not None else plt.subplots()[1]
+    epochs = data.get("epoch", list(range(1, len(data[names[0]]) + 1)))
+    for name in names:
+        ax.plot(epochs, data[name], marker="o", markersize=3, label=name.replace("_", " "))
+    ax.set_xlabel("epoch")
+    ax.legend()
+    return ax
