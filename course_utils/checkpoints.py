@@ -31,7 +31,7 @@ class Checkpoint:
 CHECKPOINTS: dict[str, Checkpoint] = {
     "digits04_cnn": Checkpoint(
         file="digits04_cnn.pt",
-        sha256="TO-BE-FILLED",
+        sha256="357eca628579b3f5d942792378464c2fe1539da74eef65f5e60c6a086d9bdbf0",
         builder="DigitsCNN", kwargs=(("num_classes", 5),),
         description="DigitsCNN trained on digits 0-4 (train split only); the source "
                     "task for transfer learning to digits 5-9 in 01_cnn_basics"),

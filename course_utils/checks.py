@@ -53,6 +53,8 @@ def check_equal(name: str, got, expected, hint: str | None = None) -> None:
 
 def check_shape(name: str, got, expected: tuple[int, ...], hint: str | None = None) -> None:
     """Pass when ``got`` (a tensor, array or ``torch.Size``) has shape ``expected``."""
+    if got is None:
+        _fail(name, "got None: the exercise returns nothing yet", hint)
     shape = tuple(got.shape) if hasattr(got, "shape") else tuple(got)
     if shape != tuple(expected):
         _fail(name, f"shape {shape}, expected {tuple(expected)}", hint)
@@ -67,7 +69,10 @@ def check_function(name: str, fn: Callable, reference: Callable, cases: Iterable
         raise ValueError("check_function needs at least one case")
     worst = 0.0
     for case in cases:
-        g, e = _array(fn(*case)), _array(reference(*case))
+        answer = fn(*case)
+        if answer is None:
+            _fail(name, f"got None for input {case!r}: the exercise returns nothing yet", hint)
+        g, e = _array(answer), _array(reference(*case))
         if g.shape != e.shape or not np.allclose(g.astype(float), e.astype(float), rtol=rtol, atol=atol):
             _fail(name, f"for input {case!r} got {g.tolist()}, expected {e.tolist()}", hint)
         if g.size:

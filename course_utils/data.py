@@ -32,17 +32,27 @@ def image_to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0
 
 
-def load_photo(name: str = "astronaut") -> np.ndarray:
+def load_photo(name: str = "astronaut", max_side: int | None = None) -> np.ndarray:
     """A photo from scikit-image's bundled data as ``uint8`` ``(H, W, 3)`` (gray photos
-    as ``(H, W)``). ``name`` is one of ``PHOTOS``."""
+    as ``(H, W)``). ``name`` is one of ``PHOTOS``; ``max_side`` shrinks the photo
+    (anti-aliased) so that its longer side is at most that many pixels."""
     if name not in PHOTOS:
         raise ValueError(f"unknown photo {name!r}; choose one of {PHOTOS}")
+    if max_side is not None and (not isinstance(max_side, int) or max_side < 8):
+        raise ValueError(f"max_side must be an int >= 8 or None, got {max_side!r}")
     from skimage import data as skdata
 
     photo = getattr(skdata, name)()
     if photo.dtype == bool:
         photo = photo.astype(np.uint8) * 255
-    return photo[..., :3] if photo.ndim == 3 else photo
+    photo = photo[..., :3] if photo.ndim == 3 else photo
+    if max_side is not None and max(photo.shape[:2]) > max_side:
+        from skimage.transform import rescale
+
+        scale = max_side / max(photo.shape[:2])
+        small = rescale(photo, scale, anti_aliasing=True, channel_axis=-1 if photo.ndim == 3 else None)
+        photo = np.round(small * 255).astype(np.uint8)
+    return photo
 
 
 @lru_cache(maxsize=4)
@@ -127,6 +137,8 @@ def labels_of(dataset: Dataset) -> torch.Tensor:
 
 def few_labels(dataset: Dataset, per_class: int, seed: int = 0) -> Subset:
     """A ``Subset`` with ``per_class`` randomly chosen examples of every class."""
+    if not isinstance(per_class, int) or per_class < 1:
+        raise ValueError(f"per_class must be a positive int, got {per_class!r}")
     y = labels_of(dataset)
     gen = torch.Generator().manual_seed(seed)
     chosen = []

@@ -38,7 +38,7 @@ def _record(name: str, value: float, floor: float, kind: str, ok: bool) -> None:
         fh.write(json.dumps(row) + "\n")
 
 
-def expect_at_least(name: str, value, floor: float, digits: int = 3) -> float:
+def expect_at_least(name: str, value, floor: float, digits: int = 3) -> None:
     """Print ``name: value (floor >= floor)`` and raise ``AssertionError`` if value < floor."""
     value, floor = _as_float(name, value), _as_float(f"{name} floor", floor)
     ok = value >= floor
@@ -46,10 +46,10 @@ def expect_at_least(name: str, value, floor: float, digits: int = 3) -> float:
     _record(name, value, floor, "floor", ok)
     if not ok:
         raise AssertionError(f"{name} = {value:.{digits}f} is below its floor {floor:.{digits}f}")
-    return value
 
 
-def expect_at_most(name: str, value, ceiling: float, digits: int = 3) -> float:
+
+def expect_at_most(name: str, value, ceiling: float, digits: int = 3) -> None:
     """Like ``expect_at_least`` for values that must stay at or under ``ceiling`` (losses, errors)."""
     value, ceiling = _as_float(name, value), _as_float(f"{name} ceiling", ceiling)
     ok = value <= ceiling
@@ -57,4 +57,4 @@ def expect_at_most(name: str, value, ceiling: float, digits: int = 3) -> float:
     _record(name, value, ceiling, "ceiling", ok)
     if not ok:
         raise AssertionError(f"{name} = {value:.{digits}f} is above its ceiling {ceiling:.{digits}f}")
-    return value
+

@@ -131,7 +131,10 @@ def make_shapes_scenes(n: int, seed: int = 0, size: int = 64, min_objects: int =
         n: number of scenes.
         seed: seed of the generator.
         size: height and width in pixels (>= 32).
-        min_objects, max_objects: number of objects per scene (inclusive range, 1..6).
+        min_objects, max_objects: number of objects to place per scene (inclusive range,
+            1..6). An object that cannot be placed without hiding more than 40% of an
+            earlier one after 50 tries is skipped, so crowded settings may yield fewer
+            than ``min_objects`` (never fewer than one); the defaults always reach it.
         radius: (low, high) object radius in pixels; squares and triangles get similar areas.
         distinct_classes: if True, no two objects of a scene share a class
             (then at most 3 objects).

@@ -54,6 +54,11 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float((logits.argmax(dim=1) == y).sum())
 
 
+def _device_of(net: nn.Module) -> torch.device:
+    param = next(net.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
 def _batches(loader: DataLoader, device: torch.device):
     for X, y in loader:
         yield X.to(device), y.to(device)
@@ -65,7 +70,7 @@ def evaluate(net: nn.Module, loader: DataLoader, loss_fn: Callable | None = None
 
     Runs in ``eval()`` mode under ``torch.no_grad()`` and restores the previous mode.
     """
-    device = device or next(net.parameters()).device
+    device = device or _device_of(net)
     was_training = net.training
     net.eval()
     total, correct, loss_sum = 0, 0.0, 0.0
@@ -96,7 +101,7 @@ def train_epoch(net: nn.Module, loader: DataLoader, loss_fn: Callable, optimizer
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        loss_sum += float(loss) * len(y)
+        loss_sum += loss.item() * len(y)
         correct += accuracy(logits.detach(), y)
         total += len(y)
     return {"loss": loss_sum / total, "acc": correct / total}
@@ -120,7 +125,7 @@ def fit(net: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None 
     """
     if not isinstance(num_epochs, int) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
-    device = device or next(net.parameters()).device
+    device = device or _device_of(net)
     net.to(device)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
@@ -145,7 +150,7 @@ def fit(net: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None 
 
 def predict(net: nn.Module, loader: DataLoader, device: torch.device | None = None) -> torch.Tensor:
     """Concatenated logits ``(N, C)`` of ``net`` over ``loader`` (eval mode, no grad), on the CPU."""
-    device = device or next(net.parameters()).device
+    device = device or _device_of(net)
     was_training = net.training
     net.eval()
     with torch.no_grad():

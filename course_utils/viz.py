@@ -65,6 +65,8 @@ def show_image(image, ax=None, title: str | None = None, cmap: str | None = None
     """Show one image (tensor or array, CHW or HWC) without axis ticks; returns the axes."""
     ax = ax if ax is not None else plt.subplots(figsize=(3, 3))[1]
     img = to_numpy_image(image)
+    # Small images (the 32x32 digits, 64x64 scenes) are enlarged: show crisp pixels.
+    kwargs.setdefault("interpolation", "nearest" if max(img.shape[:2]) <= 128 else "antialiased")
     ax.imshow(img, cmap=cmap or ("gray" if img.ndim == 2 else None), **kwargs)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -158,7 +160,11 @@ def show_mask(image, mask, ax=None, alpha: float = 0.5, num_classes: int | None 
 def plot_history(history, metrics: Sequence[str] | None = None, ax=None):
     """Plot per-epoch values of a ``train.History`` (or a dict of lists); returns the axes."""
     data = history if isinstance(history, dict) else history.as_dict()
-    names = [m for m in (metrics or data) if m != "epoch"]
+    if metrics is not None and len(metrics) == 0:
+        raise ValueError("metrics is empty: name at least one, or pass None for all")
+    names = [m for m in (metrics if metrics is not None else data) if m != "epoch"]
+    if not names:
+        raise ValueError("the history has no recorded metrics yet")
     missing = [m for m in names if m not in data]
     if missing:
         raise KeyError(f"history has no {missing}; it has {sorted(data)}")

@@ -1,0 +1,98 @@
+"""Tests of course_utils.results: value beside floor, assertion below it, JSON record."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import results
+
+
+@pytest.fixture(autouse=True)
+def no_results_file(monkeypatch):
+    monkeypatch.delenv("COURSE_RESULTS_FILE", raising=False)
+
+
+def test_expect_at_least_prints_value_beside_floor(capsys):
+    results.expect_at_least("test accuracy", 0.9731, 0.95)
+    assert capsys.readouterr().out == "test accuracy: 0.973 (floor 0.950) ok\n"
+
+
+def test_expect_at_least_equal_to_floor_passes(capsys):
+    results.expect_at_least("acc", 0.95, 0.95)
+    assert capsys.readouterr().out.endswith("ok\n")
+
+
+def test_expect_at_least_below_floor(capsys):
+    with pytest.raises(AssertionError, match="acc = 0.90 is below its floor 0.95"):
+        results.expect_at_least("acc", 0.9, 0.95, digits=2)
+    assert "BELOW FLOOR" in capsys.readouterr().out
+
+
+def test_expect_at_most(capsys):
+    results.expect_at_most("loss", 0.1, 0.2)
+    assert capsys.readouterr().out == "loss: 0.100 (ceiling 0.200) ok\n"
+    with pytest.raises(AssertionError, match="above its ceiling"):
+        results.expect_at_most("loss", 0.3, 0.2)
+    assert "ABOVE CEILING" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", [torch.tensor(0.97), np.float32(0.97), np.float64(0.97),
+                                   np.array(0.97), 1, torch.tensor(1)])
+def test_accepts_scalars(value, capsys):
+    results.expect_at_least("acc", value, 0.5)
+    assert capsys.readouterr().out == f"acc: {float(value):.3f} (floor 0.500) ok\n"
+    with pytest.raises(AssertionError, match="below its floor"):
+        results.expect_at_least("acc", value, 2)
+
+
+@pytest.mark.parametrize("fn", [results.expect_at_least, results.expect_at_most])
+def test_nan_is_an_error(fn):
+    with pytest.raises(ValueError, match="NaN"):
+        fn("acc", float("nan"), 0.5)
+    with pytest.raises(ValueError, match="NaN"):
+        fn("acc", torch.tensor(float("nan")), 0.5)
+
+
+@pytest.mark.parametrize("value", ["0.9", None, True, [0.9]])
+def test_non_number_is_type_error(value):
+    with pytest.raises(TypeError, match="expected a number"):
+        results.expect_at_least("acc", value, 0.5)
+
+
+def test_bad_floor():
+    with pytest.raises(TypeError, match="acc floor"):
+        results.expect_at_least("acc", 0.9, "0.5")
+
+
+def test_records_json_lines(monkeypatch, tmp_path, capsys):
+    path = tmp_path / "results.jsonl"
+    monkeypatch.setenv("COURSE_RESULTS_FILE", str(path))
+    monkeypatch.setenv("COURSE_NOTEBOOK", "notebooks/01_cnn_basics.ipynb")
+    results.expect_at_least("test accuracy", 0.97, 0.95)
+    with pytest.raises(AssertionError):
+        results.expect_at_most("loss", 0.4, 0.3)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert rows == [
+        {"notebook": "01_cnn_basics.ipynb", "name": "test accuracy", "value": 0.97,
+         "floor": 0.95, "ok": True},
+        {"notebook": "01_cnn_basics.ipynb", "name": "loss", "value": 0.4,
+         "ceiling": 0.3, "ok": False},
+    ]
+
+
+def test_unknown_notebook_name(monkeypatch, tmp_path):
+    path = tmp_path / "r.jsonl"
+    monkeypatch.setenv("COURSE_RESULTS_FILE", str(path))
+    monkeypatch.delenv("COURSE_NOTEBOOK", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    results.expect_at_least("acc", 1.0, 0.5)
+    assert json.loads(path.read_text())["notebook"] == "unknown"
+
+
+def test_nothing_recorded_without_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    results.expect_at_least("acc", 1.0, 0.5)
+    assert list(tmp_path.iterdir()) == []
