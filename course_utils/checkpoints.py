@@ -35,6 +35,7 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         builder="DigitsCNN", kwargs=(("num_classes", 5),),
         description="DigitsCNN trained on digits 0-4 (train split only); the source "
                     "task for transfer learning to digits 5-9 in 01_cnn_basics"),
+    # --- new checkpoints go above this line (one entry each) ---
 }
 
 

@@ -79,3 +79,6 @@ def layer_table(net: nn.Module, input_size: tuple[int, ...], device=None):
         for h in hooks:
             h.remove()
     return pd.DataFrame(rows)
+
+
+# --- models added for later lectures go below this line ---

@@ -1,44 +1,49 @@
 """Train the course checkpoints into data/checkpoints/ and print their SHA-256.
 
-Run with `./course checkpoints` (one thread, seeded). After retraining, copy the printed
-hashes into course_utils/checkpoints.py. `--check` only verifies the stored files.
+Each checkpoint has a trainer in scripts/trainers/<name>.py defining NAME and
+train_model() -> nn.Module (seeded, CPU, one thread via scripts/env.sh). Run with
+`./course checkpoints [NAME ...]`; after retraining, copy the printed hash into the
+registry in course_utils/checkpoints.py. `--check` only verifies the stored files.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
+from pathlib import Path
 
 import torch
 
-from course_utils import checkpoints, core, data, models, train
+from course_utils import checkpoints
+
+TRAINER_DIR = Path(__file__).resolve().parent / "trainers"
 
 
-def train_digits04() -> torch.nn.Module:
-    """DigitsCNN on digits 0-4, train split only (the test split of 5-9 stays unseen)."""
-    core.seed_everything(0)
-    train_loader, test_loader = data.load_data_digits(batch_size=64, classes=range(5))
-    net = models.DigitsCNN(num_classes=5)
-    train.fit(net, train_loader, test_loader, num_epochs=12, lr=2e-3, device=torch.device("cpu"))
-    acc = train.evaluate(net, test_loader)["acc"]
-    if acc < 0.97:
-        sys.exit(f"digits04_cnn reached only {acc:.3f} test accuracy on digits 0-4; not saved")
-    return net
+def trainers() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(TRAINER_DIR.glob("*.py")) if not p.name.startswith("_")}
 
 
-TRAINERS = {"digits04_cnn": train_digits04}
+def load_trainer(path: Path):
+    spec = importlib.util.spec_from_file_location(f"trainers.{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"checkpoints to train (default all: {sorted(TRAINERS)})")
+    parser.add_argument("names", nargs="*", help=f"checkpoints to train (default all: {sorted(trainers())})")
     parser.add_argument("--check", action="store_true", help="only verify the stored files")
     args = parser.parse_args()
-    names = args.names or sorted(TRAINERS)
+    available = trainers()
+    unknown = [n for n in args.names if n not in available]
+    if unknown:
+        sys.exit(f"no trainer for {unknown}; available: {sorted(available)}")
     failed = False
-    for name in names:
+    for name in args.names or sorted(available):
         path = checkpoints.checkpoint_path(name)
         if not args.check:
-            net = TRAINERS[name]()
+            net = load_trainer(available[name]).train_model()
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.save(net.state_dict(), path)
         digest = checkpoints.sha256_of(path)
