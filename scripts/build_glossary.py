@@ -28,8 +28,10 @@ def collect() -> dict[str, tuple[str, str]]:
             if cell.cell_type != "markdown":
                 continue
             for english, korean in TERM.findall(cell.source):
-                key = english.strip().lower()
-                terms.setdefault(key, (english.strip(), korean.strip(), path.name))
+                english = english.strip()
+                if len(english) > 1 and not english[1].isupper():   # keep acronyms: "GAP"
+                    english = english[0].lower() + english[1:]      # sentence case -> term
+                terms.setdefault(english.lower(), (english, korean.strip(), path.name))
     return {k: (v[0], v[1], v[2]) for k, v in sorted(terms.items())}
 
 
