@@ -82,3 +82,141 @@ def layer_table(net: nn.Module, input_size: tuple[int, ...], device=None):
 
 
 # --- models added for later lectures go below this line ---
+
+
+from collections import OrderedDict  # noqa: E402  (ShapesGAPNet's named stages)
+
+from torch import Tensor  # noqa: E402
+
+
+def standardize_per_image(x: Tensor, eps: float = 1e-5) -> Tensor:
+    """Centre each channel of each image on its mean and divide by the image's std.
+
+    ``x``: ``(N, C, H, W)`` -> same shape. Removes the scene's background colour and
+    brightness, so the network sees contrast, not absolute colour. Differentiable (the
+    saliency maps of 06_cnn_visualization go through it). Introduced in 06_cnn_visualization.
+    """
+    if x.ndim != 4:
+        raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
+    centred = x - x.mean(dim=(2, 3), keepdim=True)
+    return centred / (centred.flatten(1).std(dim=1)[:, None, None, None] + eps)
+
+
+class ShapesGAPNet(nn.Module):
+    """A small CNN with a global-average-pooling head for 64x64 shapes scenes (06_cnn_visualization).
+
+    Input ``(N, 3, H, W)`` in ``[0, 1]``, standardized per image inside the model; output
+    logits ``(N, num_classes)`` (multi-label: one sigmoid per class). ``features`` has
+    named stages ``block1`` (width, H, W), ``pool1``, ``block2`` (2 width, H/2),
+    ``pool2``, ``block3`` (4 width, H/4), ``pool3``, ``block4`` (4 width, H/8): an 8x8
+    last map for 64x64 input. ``embed`` gives the pooled ``(N, 4 width)`` features that
+    ``fc`` (``nn.Linear``) turns into logits, so CAM applies to ``features``.
+    """
+
+    def __init__(self, num_classes: int = 3, in_channels: int = 3, width: int = 16):
+        super().__init__()
+        if num_classes < 1 or in_channels < 1 or width < 1:
+            raise ValueError(f"num_classes, in_channels and width must be positive, got "
+                             f"{num_classes}, {in_channels}, {width}")
+        w = width
+        self.features = nn.Sequential(OrderedDict(
+            block1=conv_bn_relu(in_channels, w), pool1=nn.MaxPool2d(2),
+            block2=conv_bn_relu(w, 2 * w), pool2=nn.MaxPool2d(2),
+            block3=conv_bn_relu(2 * w, 4 * w), pool3=nn.MaxPool2d(2),
+            block4=conv_bn_relu(4 * w, 4 * w)))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4 * w, num_classes)
+
+    def embed(self, x: Tensor) -> Tensor:
+        """Penultimate features ``(N, 4 width)``: the global average of the last map."""
+        return self.pool(self.features(standardize_per_image(x))).flatten(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(self.embed(x))
+
+
+import torch  # noqa: E402  (U-Net and CenterNetLite concatenate feature maps)
+
+
+def double_conv(c_in: int, c_out: int) -> nn.Sequential:
+    """Two ``conv_bn_relu`` 3x3 blocks, ``c_in -> c_out -> c_out``; keeps H and W (U-Net's unit)."""
+    return nn.Sequential(conv_bn_relu(c_in, c_out), conv_bn_relu(c_out, c_out))
+
+
+def _check_batch(x, multiple: int, model: str) -> None:
+    if x.ndim != 4 or x.shape[-1] % multiple or x.shape[-2] % multiple:
+        raise ValueError(f"{model} expects a batch (N, C, H, W) with H and W divisible by "
+                         f"{multiple}, got shape {tuple(x.shape)}")
+
+
+class UNet(nn.Module):
+    """A small U-Net with two poolings (04_semantic_segmentation, checkpoint ``shapes_unet``).
+
+    Contracting path ``width -> 2*width -> 4*width`` channels at full, 1/2 and 1/4
+    resolution (channels double as the size halves); expanding path with 2x2 transposed
+    convolutions that halve the channels, each followed by concatenation with the
+    contracting feature map of the same size and a double convolution. Zero padding keeps
+    the sizes, so input ``(N, in_channels, H, W)`` with H, W divisible by 4 gives logits
+    ``(N, num_classes, H, W)``. ``width=16``: 117,412 parameters.
+    """
+
+    def __init__(self, in_channels: int = 3, num_classes: int = 4, width: int = 16):
+        super().__init__()
+        if in_channels < 1 or num_classes < 1 or width < 1:
+            raise ValueError(f"in_channels, num_classes and width must be positive, got "
+                             f"{in_channels}, {num_classes}, {width}")
+        w = width
+        self.enc1, self.enc2 = double_conv(in_channels, w), double_conv(w, 2 * w)
+        self.bottleneck = double_conv(2 * w, 4 * w)
+        self.pool = nn.MaxPool2d(2)
+        self.up2, self.dec2 = nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2), double_conv(4 * w, 2 * w)
+        self.up1, self.dec1 = nn.ConvTranspose2d(2 * w, w, 2, stride=2), double_conv(2 * w, w)
+        self.head = nn.Conv2d(w, num_classes, 1)
+
+    def forward(self, x):
+        _check_batch(x, 4, "UNet")
+        e1 = self.enc1(x)                                       # (N, w, H, W)
+        e2 = self.enc2(self.pool(e1))                           # (N, 2w, H/2, W/2)
+        b = self.bottleneck(self.pool(e2))                      # (N, 4w, H/4, W/4)
+        d2 = self.dec2(torch.cat([self.up2(b), e2], dim=1))     # (N, 2w, H/2, W/2)
+        d1 = self.dec1(torch.cat([self.up1(d2), e1], dim=1))    # (N, w, H, W)
+        return self.head(d1)                                    # (N, num_classes, H, W)
+
+
+class CenterNetLite(nn.Module):
+    """A small centre-based one-stage detector (05_object_detection, checkpoint ``shapes_centernet``).
+
+    Backbone: full resolution, then three max-pool + ``double_conv`` stages (1/2, 1/4,
+    1/8); the 1/8 map is upsampled and added to the 1/4 map (one FPN-style top-down step).
+    Three heads on the stride-4 map: class heatmap logits (``num_classes`` channels), box
+    size as ``log(w / stride), log(h / stride)`` (2) and the centre's sub-cell offset (2).
+    Input ``(N, 3, H, W)`` with H, W divisible by 8; output ``(N, num_classes + 4, H/4, W/4)``
+    in that channel order (``course_utils.centernet`` encodes targets and decodes boxes).
+    """
+
+    stride = 4
+
+    def __init__(self, num_classes: int = 3, width: int = 16):
+        super().__init__()
+        if num_classes < 1 or width < 1:
+            raise ValueError(f"num_classes and width must be positive, got {num_classes}, {width}")
+        w = width
+        self.num_classes = num_classes
+        self.stem = double_conv(3, w)
+        self.down1 = nn.Sequential(nn.MaxPool2d(2), double_conv(w, 2 * w))
+        self.down2 = nn.Sequential(nn.MaxPool2d(2), double_conv(2 * w, 4 * w))
+        self.down3 = nn.Sequential(nn.MaxPool2d(2), double_conv(4 * w, 4 * w))
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.merge = conv_bn_relu(4 * w, 4 * w)
+
+        def head(c_out: int) -> nn.Sequential:
+            return nn.Sequential(conv_bn_relu(4 * w, 2 * w), nn.Conv2d(2 * w, c_out, 1))
+
+        self.heatmap, self.size, self.offset = head(num_classes), head(2), head(2)
+        nn.init.constant_(self.heatmap[-1].bias, -2.19)   # sigmoid = 0.1 at the start (CenterNet)
+
+    def forward(self, x):
+        _check_batch(x, 8, "CenterNetLite")
+        c4 = self.down2(self.down1(self.stem(x)))                # (N, 4w, H/4, W/4)
+        p4 = self.merge(c4 + self.up(self.down3(c4)))            # top-down: 1/8 -> 1/4
+        return torch.cat([self.heatmap(p4), self.size(p4), self.offset(p4)], dim=1)

@@ -1,13 +1,77 @@
-"""Real tables for the visualization lectures, all shipped inside installed packages.
+"""Real tables for the visualization lectures, all shipped inside installed packages,
+plus one course-generated table.
 
 ``load_table(name)`` returns a fresh ``pandas.DataFrame``; nothing is downloaded.
-Origins and licences are listed in data/README.md. Introduced in 00_start_here.
+Origins and licences are listed in data/README.md. Introduced in 00_start_here;
+``exam_scores`` and ``group_means`` are introduced in 11_seaborn and 12_polar_pie_and_more.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
+
+#: Category levels of the exam-scores table, in their display order.
+EXAM_LEVELS: dict[str, tuple[str, ...]] = {
+    "gender": ("female", "male"),
+    "group": ("group A", "group B", "group C", "group D", "group E"),
+    "parental_education": ("some high school", "high school", "some college",
+                           "associate's degree", "bachelor's degree", "master's degree"),
+    "lunch": ("standard", "free/reduced"),
+    "test_preparation": ("none", "completed"),
+}
+_EXAM_PROBS = {
+    "gender": (0.52, 0.48),
+    "group": (0.09, 0.19, 0.32, 0.26, 0.14),
+    "parental_education": (0.18, 0.20, 0.23, 0.22, 0.12, 0.05),
+    "lunch": (0.65, 0.35),
+    "test_preparation": (0.64, 0.36),
+}
+#: Points added to (math, reading, writing) by each level; the first level of a column is 0.
+_EXAM_EFFECTS = {
+    "gender": [(0, 0, 0), (5, -7, -9)],
+    "group": [(0, 0, 0), (1, 1, 1), (2, 2, 1), (5, 3, 4), (11, 6, 5)],
+    "parental_education": [(0, 0, 0), (-1, -1, -1), (3, 3, 3), (4, 4, 5), (6, 6, 7), (7, 8, 9)],
+    "lunch": [(0, 0, 0), (-11, -7, -8)],
+    "test_preparation": [(0, 0, 0), (5, 7, 10)],
+}
+#: Score of a student in the first level of every column (math, reading, writing).
+_EXAM_BASE = np.array([59.0, 67.0, 66.0])
+#: Correlation of the students' latent (math, reading, writing) ability.
+_EXAM_CORR = np.array([[1.00, 0.86, 0.84],
+                       [0.86, 1.00, 0.95],
+                       [0.84, 0.95, 1.00]])
+
+
+def exam_scores(n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """A course-generated table of ``n`` students' exam results, seeded and reproducible.
+
+    Columns: ``gender``, ``group``, ``parental_education``, ``lunch``,
+    ``test_preparation`` (ordered categoricals, levels in ``EXAM_LEVELS``) and
+    ``math_score``, ``reading_score``, ``writing_score`` (``int64`` in 0..100).
+    Scores = a base score (``_EXAM_BASE``) + the effect of each category
+    (``_EXAM_EFFECTS``: girls read and write better, boys do slightly better at maths,
+    a standard lunch and a completed preparation course help) + correlated noise
+    (SD 13), rounded and clipped to 0..100. In the result reading and writing
+    correlate about 0.95 and maths with either about 0.75-0.8. It mimics the public
+    "students performance in exams" exercise table the lecture uses; no
+    real student is described. Introduced in 11_seaborn.
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive int, got {n!r}")
+    rng = np.random.default_rng(seed)
+    frame = {}
+    scores = np.tile(_EXAM_BASE, (n, 1))
+    for column, levels in EXAM_LEVELS.items():
+        codes = rng.choice(len(levels), size=n, p=_EXAM_PROBS[column])
+        frame[column] = pd.Categorical.from_codes(codes, categories=list(levels), ordered=True)
+        scores += np.asarray(_EXAM_EFFECTS[column], dtype=float)[codes]
+    noise = rng.multivariate_normal(np.zeros(3), 13.0 ** 2 * _EXAM_CORR, size=n)
+    scores = np.clip(np.round(scores + noise), 0, 100).astype(np.int64)
+    for j, subject in enumerate(("math", "reading", "writing")):
+        frame[f"{subject}_score"] = scores[:, j]
+    return pd.DataFrame(frame)
 
 
 def _penguins() -> pd.DataFrame:
@@ -30,9 +94,9 @@ def _sklearn(loader_name: str, target_name: str) -> Callable[[], pd.DataFrame]:
 
 def _vega(name: str) -> Callable[[], pd.DataFrame]:
     def load() -> pd.DataFrame:
-        from vega_datasets import data as vega
+        from vega_datasets import local_data   # the files bundled with the package
 
-        return getattr(vega, name.replace("-", "_"))()
+        return getattr(local_data, name.replace("-", "_"))()
     return load
 
 
@@ -44,6 +108,7 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
     "seattle_weather": _vega("seattle-weather"),
     "cars": _vega("cars"),
     "stocks": _vega("stocks"),
+    "exam_scores": exam_scores,
 }
 
 
@@ -52,3 +117,28 @@ def load_table(name: str) -> pd.DataFrame:
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; available: {sorted(TABLES)}")
     return TABLES[name]()
+
+
+def group_means(frame: pd.DataFrame, by: str, columns: Sequence[str],
+                standardize: bool = True) -> pd.DataFrame:
+    """Mean of ``columns`` per level of ``by`` (rows: levels, columns: ``columns``).
+
+    With ``standardize=True`` each column is first turned into z-scores over the whole
+    table ((x - mean) / std), so features in different units share one scale: the input
+    of a radar chart. Rows with a missing value in ``by`` or ``columns`` are dropped.
+    Introduced in 12_polar_pie_and_more.
+    """
+    columns = list(columns)
+    missing = [c for c in [by, *columns] if c not in frame.columns]
+    if missing:
+        raise KeyError(f"no column(s) {missing}; the table has {list(frame.columns)}")
+    if not columns:
+        raise ValueError("group_means needs at least one column to average")
+    numeric = frame[columns].select_dtypes("number").columns
+    if len(numeric) != len(columns):
+        raise TypeError(f"columns must be numeric, got non-numeric {sorted(set(columns) - set(numeric))}")
+    data = frame[[by, *columns]].dropna()
+    values = data[columns].astype(float)
+    if standardize:
+        values = (values - values.mean()) / values.std()
+    return values.groupby(data[by], observed=True, sort=True).mean()
