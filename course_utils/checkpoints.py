@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from . import models
-from .core import DATA_DIR
+from .core import DATA_DIR, REPO_ROOT
 
 CHECKPOINT_DIR = DATA_DIR / "checkpoints"
 

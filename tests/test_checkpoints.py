@@ -115,3 +115,22 @@ def test_torch_load_uses_weights_only(monkeypatch):
     assert len(calls) == 1
     assert calls[0].get("weights_only") is True
     assert calls[0].get("map_location") == "cpu"
+
+
+@pytest.mark.parametrize("name", sorted(checkpoints.CHECKPOINTS))
+def test_every_registered_checkpoint_is_stored_verified_and_loadable(name):
+    """Each registry entry has its file, the right hash, a trainer script, and loads
+    into the registered architecture."""
+    path = checkpoints.checkpoint_path(name)
+    assert path.is_file(), f"{path} missing"
+    assert checkpoints.sha256_of(path) == checkpoints.CHECKPOINTS[name].sha256
+    assert (checkpoints.REPO_ROOT / "scripts" / "trainers" / f"{name}.py").is_file(), \
+        f"no trainer script for {name}"
+    assert path.stat().st_size < 5 * 1024 * 1024, "checkpoints stay small (< 5 MB)"
+    checkpoints.load_model(name)
+
+
+def test_every_stored_checkpoint_is_registered():
+    stored = {p.name for p in checkpoints.CHECKPOINT_DIR.glob("*.pt")}
+    registered = {c.file for c in checkpoints.CHECKPOINTS.values()}
+    assert stored <= registered, f"unregistered checkpoint files: {sorted(stored - registered)}"
