@@ -272,3 +272,25 @@ def test_plot_history_selected_metrics_and_dict():
 def test_plot_history_unknown_metric():
     with pytest.raises(KeyError, match="val_acc"):
         viz.plot_history(_history(), metrics=["val_acc"])
+
+
+def test_quantize_png_keeps_size_and_limits_colours():
+    import io
+
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(2, 1.5), dpi=50)
+    ax.imshow(np.random.default_rng(0).random((20, 20)))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    small = viz.quantize_png(buf.getvalue(), colors=16)
+    before, after = Image.open(io.BytesIO(buf.getvalue())), Image.open(io.BytesIO(small))
+    assert after.size == before.size
+    assert len(after.convert("RGB").getcolors(maxcolors=10_000)) <= 16
+    with pytest.raises(ValueError, match="2..256"):
+        viz.quantize_png(buf.getvalue(), colors=1)
+
+
+def test_compact_png_is_a_no_op_outside_jupyter():
+    assert viz._use_compact_png() is False
+    viz.set_theme()          # must not fail outside IPython
