@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["cam", "charts", "checkpoints", "checks", "core", "data", "detection", "figchecks",
+__all__ = ["cam", "centernet", "charts", "checkpoints", "checks", "core", "data", "detection", "figchecks",
            "models", "results", "segmentation", "shapes",
            "tables", "train", "viz"]
 __version__ = "0.1.0"

@@ -35,6 +35,33 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         builder="DigitsCNN", kwargs=(("num_classes", 5),),
         description="DigitsCNN trained on digits 0-4 (train split only); the source "
                     "task for transfer learning to digits 5-9 in 01_cnn_basics"),
+    "digits16_teacher": Checkpoint(
+        file="digits16_teacher.pt",
+        sha256="81f8cd633eedad63a5dae30d7084da63711201ca993ef6672930201a21d1eb8c",
+        builder="DigitsCNN", kwargs=(("width", 32),),
+        description="wide DigitsCNN (width 32, 94k parameters) trained on the 16x16 digits "
+                    "(train split only); the teacher for knowledge distillation in "
+                    "02_data_augmentation"),
+    "shapes_unet": Checkpoint(
+        file="shapes_unet.pt",
+        sha256="9d21954a305260ed05e7ee4ec60ef550aa16c2849a896f6393f07c604bac1377",
+        builder="UNet", kwargs=(),
+        description="UNet (117k parameters) trained by scripts/trainers/shapes_unet.py on "
+                    "2,000 shapes scenes (seed 1) with class-weighted cross-entropy + Dice; "
+                    "evaluated on held-out scenes in 04_semantic_segmentation"),
+    "shapes_centernet": Checkpoint(
+        file="shapes_centernet.pt",
+        sha256="9b45b936b6ddb6800579cac218e31b09d95ae5b2adf548956dab0dee4e73c3a2",
+        builder="CenterNetLite", kwargs=(),
+        description="CenterNetLite (239k parameters) trained by scripts/trainers/"
+                    "shapes_centernet.py on 2,000 shapes scenes (seed 1); evaluated on "
+                    "held-out scenes in 05_object_detection"),
+    "shapes06_gapnet": Checkpoint(
+        file="shapes06_gapnet.pt",
+        sha256="4f0ff1b62977b26e2cd969af8857997e14bba5bc921e171931ac3cb8166ccb87",
+        builder="ShapesGAPNet", kwargs=(("num_classes", 3), ("width", 16)),
+        description="ShapesGAPNet, multi-label (circle, square, triangle) on 8,000 shapes "
+                    "scenes with 1-3 objects (seed 1000); CAM and Grad-CAM in 06_cnn_visualization"),
     # --- new checkpoints go above this line (one entry each) ---
 }
 
