@@ -108,6 +108,17 @@ class TestNotebook:
         assert path.name in start, "link the notebook from the course map in 00_start_here"
         assert path.name in readme, "list the notebook in README.md"
 
+    def test_printed_numbers_are_rounded(self, path):
+        # Raw float32/float64 reprs (0.30000001192092896) are noise that can change with
+        # the CPU; print rounded values (3 decimals) instead.
+        long_float = re.compile(r"\d\.\d{7,}")
+        for cell in code_cells(load(path)):
+            for out in cell.outputs:
+                text = out.get("text", "") if out.output_type == "stream" else \
+                    out.get("data", {}).get("text/plain", "")
+                match = long_float.search(text)
+                assert not match, f"unrounded number {match.group()!r} in the output of {cell.source[:60]!r}"
+
     def test_size(self, path):
         assert path.stat().st_size < 3 * 1024 * 1024, "over 3 MiB: lower figure dpi or trim outputs"
 
