@@ -384,3 +384,41 @@ def occlusion(model: nn.Module, x: Tensor, targets: Targets = None, patch_size: 
         drops = torch.cat(drops, 1)  # (N, P)
         maps = torch.einsum("np,phw->nhw", drops, masks.to(x.dtype)) / masks.sum(0)
     return normalize_maps(maps) if normalize else maps
+
+
+def map_peaks(maps: Tensor) -> Tensor:
+    """Pixel of each map's maximum as ``(x, y)``, LongTensor[N, 2], for maps Tensor[N, H, W].
+
+    Ties go to the first maximum in row-major order (``argmax``). The point that the
+    pointing game scores. Introduced in 06_cnn_visualization.
+    """
+    if not isinstance(maps, Tensor) or maps.ndim != 3:
+        raise ValueError(f"expected maps of shape (N, H, W), got "
+                         f"{tuple(maps.shape) if isinstance(maps, Tensor) else type(maps).__name__}")
+    flat = maps.flatten(1).argmax(1)
+    return torch.stack([flat % maps.shape[-1], flat // maps.shape[-1]], dim=1)
+
+
+def points_in_boxes(points: Tensor, boxes: Tensor) -> Tensor:
+    """Whether point ``i`` lies in box ``i``: BoolTensor[N].
+
+    ``points``: Tensor[N, 2] pixel ``(x, y)``; ``boxes``: Tensor[N, 4] ``(x1, y1, x2, y2)``
+    with ``x2, y2`` exclusive, as in ``shapes.ShapesScenes.boxes``. Introduced in
+    06_cnn_visualization.
+    """
+    points, boxes = torch.as_tensor(points), torch.as_tensor(boxes)
+    if points.ndim != 2 or points.shape[1] != 2 or boxes.shape != (len(points), 4):
+        raise ValueError(f"expected points (N, 2) and boxes (N, 4) for the same N, got "
+                         f"{tuple(points.shape)} and {tuple(boxes.shape)}")
+    x, y = points[:, 0], points[:, 1]
+    return (x >= boxes[:, 0]) & (x < boxes[:, 2]) & (y >= boxes[:, 1]) & (y < boxes[:, 3])
+
+
+def pointing_game(maps: Tensor, boxes: Tensor) -> Tensor:
+    """Pointing-game hits (Zhang et al. 2016), BoolTensor[N]: the maximum of map ``i``
+    (Tensor[N, H, W]) falls inside box ``i`` (Tensor[N, 4], xyxy, x2/y2 exclusive).
+
+    The hit rate is ``pointing_game(maps, boxes).float().mean()``. No tolerance margin:
+    the point must be inside the box itself. Introduced in 06_cnn_visualization.
+    """
+    return points_in_boxes(map_peaks(maps), boxes)

@@ -243,3 +243,45 @@ def test_occlusion_rejects_bad_patch(net):
 def test_layer_must_give_feature_maps(net):
     with pytest.raises(ValueError, match=r"must output \(N, K, h, w\)"):
         cam.GradCAM(net, "head.1")(batch(1))
+
+
+# --- pointing game ------------------------------------------------------------------------
+
+def test_map_peaks_hand_case():
+    maps = torch.zeros(3, 4, 5)
+    maps[0, 2, 3] = 1.0          # row 2, column 3 -> (x=3, y=2)
+    maps[1, 0, 4] = 5.0
+    maps[2, 3, 0] = 0.5
+    maps[2, 1, 1] = 0.5          # a tie: the first in row-major order wins
+    assert cam.map_peaks(maps).tolist() == [[3, 2], [4, 0], [1, 1]]
+
+
+def test_map_peaks_matches_loop():
+    maps = torch.rand(6, 7, 9)
+    for m, (x, y) in zip(maps, cam.map_peaks(maps)):
+        assert m[y, x] == m.max()
+
+
+def test_points_in_boxes_edges_are_exclusive():
+    boxes = torch.tensor([[2.0, 3.0, 6.0, 8.0]] * 6)
+    points = torch.tensor([[2, 3], [5, 7], [6, 7], [5, 8], [1, 5], [4, 5]])
+    assert cam.points_in_boxes(points, boxes).tolist() == [True, True, False, False, False, True]
+
+
+def test_pointing_game_matches_loop():
+    gen = torch.Generator().manual_seed(0)
+    maps = torch.rand(20, 16, 16, generator=gen)
+    x1y1 = torch.randint(0, 10, (20, 2), generator=gen).float()
+    boxes = torch.cat([x1y1, x1y1 + torch.randint(1, 7, (20, 2), generator=gen)], 1)
+    expected = []
+    for m, (bx1, by1, bx2, by2) in zip(maps, boxes.tolist()):
+        y, x = divmod(int(m.argmax()), 16)
+        expected.append(bx1 <= x < bx2 and by1 <= y < by2)
+    assert cam.pointing_game(maps, boxes).tolist() == expected
+
+
+def test_pointing_game_bad_input():
+    with pytest.raises(ValueError, match=r"maps of shape \(N, H, W\)"):
+        cam.map_peaks(torch.rand(2, 1, 8, 8))
+    with pytest.raises(ValueError, match=r"points \(N, 2\) and boxes \(N, 4\)"):
+        cam.points_in_boxes(torch.zeros(3, 2), torch.zeros(2, 4))

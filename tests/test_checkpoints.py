@@ -134,3 +134,22 @@ def test_every_stored_checkpoint_is_registered():
     stored = {p.name for p in checkpoints.CHECKPOINT_DIR.glob("*.pt")}
     registered = {c.file for c in checkpoints.CHECKPOINTS.values()}
     assert stored <= registered, f"unregistered checkpoint files: {sorted(stored - registered)}"
+
+
+def test_shapes06_gapnet_checkpoint():
+    """The multi-label GAP network of 06_cnn_visualization: hash, architecture, held-out mAP."""
+    from sklearn.metrics import average_precision_score
+
+    from course_utils import shapes
+
+    name = "shapes06_gapnet"
+    assert checkpoints.sha256_of(checkpoints.checkpoint_path(name)) == checkpoints.CHECKPOINTS[name].sha256
+    net = checkpoints.load_model(name)
+    assert isinstance(net, models.ShapesGAPNet) and not net.training
+    assert net.fc.out_features == 3 and net.fc.in_features == 64
+    scenes = shapes.make_shapes_scenes(200, seed=2002, min_objects=1, max_objects=3, radius=(5.0, 12.0))
+    ds = data.ShapesDataset(scenes, "multilabel")
+    with torch.no_grad():
+        probs = torch.sigmoid(net(ds.images))
+    mean_ap = average_precision_score(scenes.multilabel_targets(), probs.numpy(), average="macro")
+    assert mean_ap >= 0.9, f"{name} held-out mAP {mean_ap:.3f}"

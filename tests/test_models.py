@@ -94,3 +94,42 @@ def test_layer_table_mlp_without_conv():
     table = models.layer_table(net, (1, 4))
     assert table["output shape"].tolist() == [(3,), (3,), (2,)]
     assert table["parameters"].tolist() == [15, 0, 8]
+
+
+# --- ShapesGAPNet (06_cnn_visualization) --------------------------------------------------
+
+def test_shapes_gapnet_shapes_and_layers():
+    net = models.ShapesGAPNet(num_classes=3, width=4).eval()
+    x = torch.rand(2, 3, 64, 64)
+    assert net(x).shape == (2, 3)
+    assert net.features(x).shape == (2, 16, 8, 8)            # 8x8 last map for 64x64 input
+    assert net.features.block3(torch.rand(1, 8, 16, 16)).shape == (1, 16, 16, 16)
+    assert net.embed(x).shape == (2, 16)
+    torch.testing.assert_close(net.fc(net.embed(x)), net(x))
+
+
+def test_shapes_gapnet_head_is_gap_plus_linear():
+    """logits = W mean_hw(features(standardized x)) + b: what CAM relies on."""
+    net = models.ShapesGAPNet(width=4).eval()
+    x = torch.rand(3, 3, 32, 32)
+    feats = net.features(models.standardize_per_image(x))
+    torch.testing.assert_close(net(x), feats.mean(dim=(2, 3)) @ net.fc.weight.T + net.fc.bias)
+
+
+def test_standardize_per_image():
+    x = torch.rand(4, 3, 10, 12) * 0.3 + torch.rand(4, 3, 1, 1)
+    z = models.standardize_per_image(x)
+    torch.testing.assert_close(z.mean(dim=(2, 3)), torch.zeros(4, 3), atol=1e-5, rtol=0)
+    centred = x - x.mean(dim=(2, 3), keepdim=True)
+    for i in range(4):                                       # a plain per-image loop
+        torch.testing.assert_close(z[i], centred[i] / (centred[i].std() + 1e-5))
+    # invariant to the background colour: adding a constant per channel changes nothing
+    torch.testing.assert_close(models.standardize_per_image(x + torch.rand(4, 3, 1, 1)), z,
+                               atol=1e-5, rtol=1e-4)
+
+
+def test_shapes_gapnet_bad_input():
+    with pytest.raises(ValueError, match="must be positive"):
+        models.ShapesGAPNet(width=0)
+    with pytest.raises(ValueError, match=r"expected a batch \(N, C, H, W\)"):
+        models.ShapesGAPNet()(torch.rand(3, 64, 64))
