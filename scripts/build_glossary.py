@@ -19,6 +19,20 @@ GLOSSARY = NOTEBOOKS / "glossary.md"
 TERM = re.compile(r"\*\*([^*\n]+?)\*\*\s*\(([^()\n]*[\uac00-\ud7a3][^()\n]*)\)")
 
 
+# Names that stay capitalised when a term starts a sentence.
+PROPER_NOUNS = {"Sobel", "Dice", "Gaussian", "Hungarian", "Felzenszwalb", "Bokeh", "Altair",
+                "Plotly", "Seaborn", "Matplotlib", "Fourier", "Laplacian"}
+
+
+def _term_case(term: str) -> str:
+    """'Padding' at the start of a sentence becomes 'padding'; acronyms ('IoU', 'RoI',
+    'GAP') and proper names ('Sobel filter') keep their capitals."""
+    first = term.split()[0]
+    if first[:1].isupper() and first[1:].isalpha() and first[1:].islower() and first not in PROPER_NOUNS:
+        return term[0].lower() + term[1:]
+    return term
+
+
 def collect() -> dict[str, tuple[str, str]]:
     """English term (lower case key) -> (Korean, notebook where it first appears)."""
     terms: dict[str, tuple[str, str, str]] = {}
@@ -28,9 +42,7 @@ def collect() -> dict[str, tuple[str, str]]:
             if cell.cell_type != "markdown":
                 continue
             for english, korean in TERM.findall(cell.source):
-                english = english.strip()
-                if len(english) > 1 and not english[1].isupper():   # keep acronyms: "GAP"
-                    english = english[0].lower() + english[1:]      # sentence case -> term
+                english = _term_case(english.strip())
                 terms.setdefault(english.lower(), (english, korean.strip(), path.name))
     return {k: (v[0], v[1], v[2]) for k, v in sorted(terms.items())}
 
