@@ -10,7 +10,12 @@ pay for importing PyTorch.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
+
+# The course runs offline: Albumentations would otherwise ask PyPI for a newer version
+# on import (and print a warning when there is no network).
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 __all__ = ["cam", "centernet", "charts", "checkpoints", "checks", "core", "data", "detection", "figchecks",
            "models", "results", "segmentation", "shapes",

@@ -14,3 +14,4 @@ export COURSE_PROGRESS=0              # progress bars are left out of stored out
 export PYDEVD_DISABLE_FILE_VALIDATION=1  # debugger warning the kernel prints on start
 export JUPYTER_PLATFORM_DIRS=1        # jupyter_core's platformdirs migration warning
 export PYTHONWARNINGS=ignore::DeprecationWarning  # library deprecations vary by version
+export NO_ALBUMENTATIONS_UPDATE=1     # no version check against PyPI when imported (offline)

@@ -103,3 +103,24 @@ def test_environment_report(monkeypatch):
     assert report["numpy"] == np.__version__
     assert report["device"] == "cpu"
     assert int(report["torch threads"]) == torch.get_num_threads()
+
+
+def test_importing_course_utils_keeps_albumentations_offline():
+    """Albumentations checks PyPI for updates on import unless told not to; the course
+    must not touch the network at run time (the setup cell imports course_utils first)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import socket\n"
+            "def refuse(*args, **kwargs):\n"
+            "    raise SystemExit('network used: ' + repr(args))\n"
+            "socket.socket.connect = refuse\n"
+            "socket.create_connection = refuse\n"
+            "import course_utils\n"
+            "import albumentations\n")
+    env = {k: v for k, v in os.environ.items() if k != "NO_ALBUMENTATIONS_UPDATE"}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "", proc.stderr
