@@ -5,7 +5,17 @@ architectures they teach themselves (LeNet, VGG, U-Net, ...).
 """
 from __future__ import annotations
 
-from torch import nn
+from collections import OrderedDict
+
+import torch
+from torch import Tensor, nn
+
+
+def _check_positive(**sizes: int) -> None:
+    """Raise a ValueError naming every size argument when one of them is not positive."""
+    if any(v < 1 for v in sizes.values()):
+        got = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        raise ValueError(f"{', '.join(sizes)} must be positive, got {got}")
 
 
 def conv_bn_relu(c_in: int, c_out: int, kernel_size: int = 3) -> nn.Sequential:
@@ -24,9 +34,7 @@ class DigitsCNN(nn.Module):
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, width: int = 16):
         super().__init__()
-        if num_classes < 1 or in_channels < 1 or width < 1:
-            raise ValueError(f"num_classes, in_channels and width must be positive, got "
-                             f"{num_classes}, {in_channels}, {width}")
+        _check_positive(num_classes=num_classes, in_channels=in_channels, width=width)
         self.features = nn.Sequential(
             conv_bn_relu(in_channels, width), nn.MaxPool2d(2),
             conv_bn_relu(width, 2 * width), nn.MaxPool2d(2),
@@ -84,9 +92,7 @@ def layer_table(net: nn.Module, input_size: tuple[int, ...], device=None):
 # --- models added for later lectures go below this line ---
 
 
-from collections import OrderedDict  # noqa: E402  (ShapesGAPNet's named stages)
 
-from torch import Tensor  # noqa: E402
 
 
 def standardize_per_image(x: Tensor, eps: float = 1e-5) -> Tensor:
@@ -115,9 +121,7 @@ class ShapesGAPNet(nn.Module):
 
     def __init__(self, num_classes: int = 3, in_channels: int = 3, width: int = 16):
         super().__init__()
-        if num_classes < 1 or in_channels < 1 or width < 1:
-            raise ValueError(f"num_classes, in_channels and width must be positive, got "
-                             f"{num_classes}, {in_channels}, {width}")
+        _check_positive(num_classes=num_classes, in_channels=in_channels, width=width)
         w = width
         self.features = nn.Sequential(OrderedDict(
             block1=conv_bn_relu(in_channels, w), pool1=nn.MaxPool2d(2),
@@ -135,7 +139,6 @@ class ShapesGAPNet(nn.Module):
         return self.fc(self.embed(x))
 
 
-import torch  # noqa: E402  (U-Net and CenterNetLite concatenate feature maps)
 
 
 def double_conv(c_in: int, c_out: int) -> nn.Sequential:
@@ -162,9 +165,7 @@ class UNet(nn.Module):
 
     def __init__(self, in_channels: int = 3, num_classes: int = 4, width: int = 16):
         super().__init__()
-        if in_channels < 1 or num_classes < 1 or width < 1:
-            raise ValueError(f"in_channels, num_classes and width must be positive, got "
-                             f"{in_channels}, {num_classes}, {width}")
+        _check_positive(in_channels=in_channels, num_classes=num_classes, width=width)
         w = width
         self.enc1, self.enc2 = double_conv(in_channels, w), double_conv(w, 2 * w)
         self.bottleneck = double_conv(2 * w, 4 * w)
@@ -198,8 +199,7 @@ class CenterNetLite(nn.Module):
 
     def __init__(self, num_classes: int = 3, width: int = 16):
         super().__init__()
-        if num_classes < 1 or width < 1:
-            raise ValueError(f"num_classes and width must be positive, got {num_classes}, {width}")
+        _check_positive(num_classes=num_classes, width=width)
         w = width
         self.num_classes = num_classes
         self.stem = double_conv(3, w)
