@@ -7,6 +7,7 @@ swapped file is a clear error, never a silent load. Introduced in 01_cnn_basics.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ CHECKPOINT_DIR = DATA_DIR / "checkpoints"
 class Checkpoint:
     file: str          # name inside data/checkpoints/
     sha256: str        # hash of the file's bytes
-    builder: str       # name of the model class in course_utils.models
+    builder: str       # model class: "Name" in course_utils.models, or "module.Name" in course_utils.module
     kwargs: tuple      # (name, value) pairs passed to the builder
     description: str
 
@@ -103,7 +104,9 @@ def load_state_dict(name: str) -> dict[str, torch.Tensor]:
 def build_model(name: str) -> nn.Module:
     """A freshly initialised model with the checkpoint's architecture (no weights loaded)."""
     entry = _entry(name)
-    return getattr(models, entry.builder)(**dict(entry.kwargs))
+    module_name, _, class_name = entry.builder.rpartition(".")
+    module = importlib.import_module(f"course_utils.{module_name}") if module_name else models
+    return getattr(module, class_name)(**dict(entry.kwargs))
 
 
 def load_model(name: str) -> nn.Module:

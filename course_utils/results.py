@@ -58,3 +58,103 @@ def expect_at_most(name: str, value, ceiling: float, digits: int = 3) -> None:
     if not ok:
         raise AssertionError(f"{name} = {value:.{digits}f} is above its ceiling {ceiling:.{digits}f}")
 
+
+
+# --- Conclusions drawn from measurements (rule 1 of docs/writing_notebooks.md) ----------
+
+def _fmt(value) -> str:
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        value = value.item()
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _as_bool(statement: str, holds) -> bool:
+    if hasattr(holds, "item") and getattr(holds, "ndim", 1) == 0:
+        holds = holds.item()
+    if not isinstance(holds, bool):
+        raise TypeError(f"claim {statement!r}: 'holds' must be a bool (a comparison such as "
+                        f"cnn_acc > knn_acc), got {type(holds).__name__} {holds!r}")
+    return holds
+
+
+def claim(statement: str, holds, **numbers) -> None:
+    """Print a conclusion with the numbers behind it; fail the run when it no longer holds.
+
+    Every sentence of a notebook that compares or concludes from a measurement is backed by
+    one ``claim`` in the cell that prints the numbers::
+
+        results.claim("the CNN beats k-NN on shifted digits", cnn_acc > knn_acc,
+                      cnn=cnn_acc, knn=knn_acc)
+
+    prints ``[ok] claim: the CNN beats k-NN on shifted digits (cnn=0.912, knn=0.504)``;
+    when a re-run overturns it, prints ``[x] claim: ...`` and raises ``AssertionError``,
+    so the regression test fails instead of leaving a false sentence in the notebook.
+    """
+    if not isinstance(statement, str) or not statement.strip():
+        raise TypeError(f"claim: 'statement' must be a non-empty sentence, got {statement!r}")
+    ok = _as_bool(statement, holds)
+    shown = ", ".join(f"{k}={_fmt(v)}" for k, v in numbers.items())
+    print(f"[{'ok' if ok else 'x'}] claim: {statement}" + (f" ({shown})" if shown else ""))
+    _record(statement, float(ok), 1.0, "claim", ok)
+    if not ok:
+        raise AssertionError(f"claim no longer holds: {statement} ({shown}); "
+                             "rewrite the sentence from the new numbers")
+
+
+def expect_learns(name: str, value, baseline, reference, digits: int = 3,
+                  higher_is_better: bool = True) -> None:
+    """Live training learns: ``value`` is at least halfway from ``baseline`` to ``reference``.
+
+    ``baseline`` is the trivial model's score on the same held-out data (majority class,
+    all-background, a centred box, ...); ``reference`` the course checkpoint's score. Prints
+    ``name: value (baseline b, checkpoint r, halfway h) ok`` and raises ``AssertionError``
+    with ``BELOW HALFWAY`` otherwise (rule 4 of docs/writing_notebooks.md).
+    """
+    value = _as_float(name, value)
+    baseline = _as_float(f"{name} baseline", baseline)
+    reference = _as_float(f"{name} reference", reference)
+    if (reference <= baseline) if higher_is_better else (reference >= baseline):
+        raise ValueError(f"{name}: the reference {reference:.{digits}f} must be better than the "
+                         f"baseline {baseline:.{digits}f} (higher_is_better={higher_is_better})")
+    halfway = baseline + 0.5 * (reference - baseline)
+    ok = value >= halfway if higher_is_better else value <= halfway
+    print(f"{name}: {value:.{digits}f} (baseline {baseline:.{digits}f}, checkpoint "
+          f"{reference:.{digits}f}, halfway {halfway:.{digits}f}) {'ok' if ok else 'BELOW HALFWAY'}")
+    _record(name, value, halfway, "halfway", ok)
+    if not ok:
+        raise AssertionError(f"{name} = {value:.{digits}f} is not halfway from the baseline "
+                             f"{baseline:.{digits}f} to the checkpoint {reference:.{digits}f}")
+
+
+def seed_summary(values) -> tuple[float, float, float]:
+    """Mean, sample standard deviation and standard error of per-seed results (at least 3)."""
+    vals = [_as_float("seed value", v) for v in values]
+    if len(vals) < 3:
+        raise ValueError(f"seed_summary: expected results of at least 3 seeds, got {len(vals)}")
+    n = len(vals)
+    mean = sum(vals) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1))
+    return mean, std, std / math.sqrt(n)
+
+
+def compare_seeds(statement: str, a_name: str, a_values, b_name: str, b_values,
+                  expect: str = "greater", digits: int = 3) -> float:
+    """Compare two methods over seeds: mean +- std of each, and the gap against 2 standard errors.
+
+    ``expect="greater"``: claim that ``a`` beats ``b`` by more than two standard errors of
+    the difference; ``expect="inconclusive"``: claim that the gap is within them (the
+    notebook then says the comparison is inconclusive). Prints both means and the claim, and
+    raises through :func:`claim` when the data no longer support it. Returns the gap.
+    """
+    if expect not in ("greater", "inconclusive"):
+        raise ValueError(f"compare_seeds: expect must be 'greater' or 'inconclusive', got {expect!r}")
+    ma, sa, ea = seed_summary(a_values)
+    mb, sb, eb = seed_summary(b_values)
+    gap, se = ma - mb, math.sqrt(ea ** 2 + eb ** 2)
+    print(f"{a_name}: {ma:.{digits}f} +- {sa:.{digits}f} over {len(list(a_values))} seeds")
+    print(f"{b_name}: {mb:.{digits}f} +- {sb:.{digits}f} over {len(list(b_values))} seeds")
+    holds = gap > 2 * se if expect == "greater" else abs(gap) <= 2 * se
+    claim(statement, holds, gap=round(gap, digits), two_se=round(2 * se, digits))
+    return gap

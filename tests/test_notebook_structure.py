@@ -119,6 +119,19 @@ class TestNotebook:
                 match = long_float.search(text)
                 assert not match, f"unrounded number {match.group()!r} in the output of {cell.source[:60]!r}"
 
+    def test_no_failed_claim_or_floor_stored(self, path):
+        # results.claim / expect_* print these markers when a conclusion or floor fails; a
+        # stored one means a sentence of the notebook is no longer backed by its numbers.
+        failed = re.compile(r"^\[x\] |BELOW FLOOR|ABOVE CEILING|BELOW HALFWAY", re.M)
+        for cell in code_cells(load(path)):
+            if "except AssertionError" in cell.source:
+                continue  # a cell that shows a failing check on purpose, and catches it
+            for out in cell.outputs:
+                text = out.get("text", "") if out.output_type == "stream" else \
+                    out.get("data", {}).get("text/plain", "")
+                match = failed.search(text)
+                assert not match, f"failed claim or floor {match.group()!r} stored in {cell.source[:60]!r}"
+
     def test_size(self, path):
         assert path.stat().st_size < 3 * 1024 * 1024, "over 3 MiB: lower figure dpi or trim outputs"
 

@@ -96,3 +96,63 @@ def test_nothing_recorded_without_environment(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     results.expect_at_least("acc", 1.0, 0.5)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_claim_prints_and_passes(capsys):
+    results.claim("a beats b", 0.9 > 0.8, a=0.9, b=0.8)
+    assert capsys.readouterr().out == "[ok] claim: a beats b (a=0.900, b=0.800)\n"
+
+
+def test_claim_fails_loudly(capsys):
+    with pytest.raises(AssertionError, match="claim no longer holds: a beats b"):
+        results.claim("a beats b", 0.7 > 0.8, a=0.7, b=0.8)
+    assert capsys.readouterr().out.startswith("[x] claim: a beats b")
+
+
+@pytest.mark.parametrize("bad", [0.9, 1, "yes", None, [True]])
+def test_claim_rejects_non_bool(bad):
+    with pytest.raises(TypeError, match="'holds' must be a bool"):
+        results.claim("a beats b", bad)
+
+
+def test_claim_accepts_numpy_and_torch_bools(capsys):
+    results.claim("numpy", np.float64(2.0) > 1.0)
+    results.claim("torch", torch.tensor(2.0) > 1.0)
+    assert capsys.readouterr().out.count("[ok]") == 2
+
+
+def test_expect_learns_halfway(capsys):
+    results.expect_learns("val mIoU", 0.6, baseline=0.2, reference=0.9)
+    assert capsys.readouterr().out == ("val mIoU: 0.600 (baseline 0.200, checkpoint 0.900, "
+                                       "halfway 0.550) ok\n")
+    with pytest.raises(AssertionError, match="not halfway"):
+        results.expect_learns("val mIoU", 0.5, baseline=0.2, reference=0.9)
+    assert "BELOW HALFWAY" in capsys.readouterr().out
+
+
+def test_expect_learns_lower_is_better():
+    results.expect_learns("loss", 0.4, baseline=1.0, reference=0.1, higher_is_better=False)
+    with pytest.raises(AssertionError):
+        results.expect_learns("loss", 0.8, baseline=1.0, reference=0.1, higher_is_better=False)
+    with pytest.raises(ValueError, match="must be better than the baseline"):
+        results.expect_learns("loss", 0.4, baseline=0.1, reference=1.0, higher_is_better=False)
+
+
+def test_seed_summary_matches_numpy():
+    vals = [0.81, 0.84, 0.86, 0.80]
+    mean, std, se = results.seed_summary(vals)
+    assert mean == pytest.approx(np.mean(vals))
+    assert std == pytest.approx(np.std(vals, ddof=1))
+    assert se == pytest.approx(np.std(vals, ddof=1) / 2)
+    with pytest.raises(ValueError, match="at least 3 seeds"):
+        results.seed_summary([0.8, 0.9])
+
+
+def test_compare_seeds(capsys):
+    gap = results.compare_seeds("a beats b", "a", [0.90, 0.91, 0.92], "b", [0.80, 0.81, 0.82])
+    assert gap == pytest.approx(0.1)
+    with pytest.raises(AssertionError):
+        results.compare_seeds("a beats b", "a", [0.80, 0.90, 0.85], "b", [0.84, 0.83, 0.85])
+    results.compare_seeds("no clear winner", "a", [0.80, 0.90, 0.85], "b", [0.84, 0.83, 0.85],
+                          expect="inconclusive")
+    assert "[ok] claim: no clear winner" in capsys.readouterr().out
