@@ -80,6 +80,12 @@ def _penguins() -> pd.DataFrame:
     return load_penguins()
 
 
+def _penguins_raw() -> pd.DataFrame:
+    from palmerpenguins import load_penguins_raw
+
+    return load_penguins_raw()
+
+
 def _sklearn(loader_name: str, target_name: str) -> Callable[[], pd.DataFrame]:
     def load() -> pd.DataFrame:
         import sklearn.datasets
@@ -102,12 +108,18 @@ def _vega(name: str) -> Callable[[], pd.DataFrame]:
 
 TABLES: dict[str, Callable[[], pd.DataFrame]] = {
     "penguins": _penguins,
+    "penguins_raw": _penguins_raw,
     "iris": _sklearn("load_iris", "species"),
     "wine": _sklearn("load_wine", "cultivar"),
     "breast_cancer": _sklearn("load_breast_cancer", "diagnosis"),
     "seattle_weather": _vega("seattle-weather"),
     "cars": _vega("cars"),
     "stocks": _vega("stocks"),
+    "barley": _vega("barley"),
+    "iowa_electricity": _vega("iowa-electricity"),
+    "crimea": _vega("crimea"),
+    "seattle_temps": _vega("seattle-temps"),
+    "airports": _vega("airports"),
     "exam_scores": exam_scores,
 }
 
@@ -120,15 +132,23 @@ def load_table(name: str) -> pd.DataFrame:
 
 
 def group_means(frame: pd.DataFrame, by: str, columns: Sequence[str],
-                standardize: bool = True) -> pd.DataFrame:
+                standardize: bool = True, scale: str | None = None) -> pd.DataFrame:
     """Mean of ``columns`` per level of ``by`` (rows: levels, columns: ``columns``).
 
-    With ``standardize=True`` each column is first turned into z-scores over the whole
-    table ((x - mean) / std), so features in different units share one scale: the input
-    of a radar chart. Rows with a missing value in ``by`` or ``columns`` are dropped.
-    Introduced in 12_polar_pie_and_more.
+    ``scale`` rescales each column over the whole table first, so features in
+    different units share one scale (the input of a radar chart):
+    ``"z"``: z-scores (x - mean) / std, centred on 0 (negative values possible);
+    ``"minmax"``: (x - min) / (max - min), so 0 is the smallest and 1 the largest
+    value in the table (a radar centre that means "the minimum").
+    ``scale=None`` (the default) follows ``standardize``: True gives ``"z"``, False
+    the raw means. Rows with a missing value in ``by`` or ``columns`` are
+    dropped. Introduced in 12_polar_pie_and_more.
     """
     columns = list(columns)
+    if not isinstance(by, str):
+        raise TypeError(f"by must be a column name (str), got {type(by).__name__}")
+    if scale not in (None, "z", "minmax"):
+        raise ValueError(f"scale must be None, 'z' or 'minmax', got {scale!r}")
     missing = [c for c in [by, *columns] if c not in frame.columns]
     if missing:
         raise KeyError(f"no column(s) {missing}; the table has {list(frame.columns)}")
@@ -137,8 +157,11 @@ def group_means(frame: pd.DataFrame, by: str, columns: Sequence[str],
     numeric = frame[columns].select_dtypes("number").columns
     if len(numeric) != len(columns):
         raise TypeError(f"columns must be numeric, got non-numeric {sorted(set(columns) - set(numeric))}")
+    scale = scale if scale is not None else ("z" if standardize else None)
     data = frame[[by, *columns]].dropna()
     values = data[columns].astype(float)
-    if standardize:
+    if scale == "z":
         values = (values - values.mean()) / values.std()
+    elif scale == "minmax":
+        values = (values - values.min()) / (values.max() - values.min())
     return values.groupby(data[by], observed=True, sort=True).mean()

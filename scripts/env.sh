@@ -15,3 +15,4 @@ export PYDEVD_DISABLE_FILE_VALIDATION=1  # debugger warning the kernel prints on
 export JUPYTER_PLATFORM_DIRS=1        # jupyter_core's platformdirs migration warning
 export PYTHONWARNINGS=ignore::DeprecationWarning  # library deprecations vary by version
 export NO_ALBUMENTATIONS_UPDATE=1     # no version check against PyPI when imported (offline)
+export IPYTHONDIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ipython"  # figure text guard (scripts/ipython/README.md)
