@@ -1,17 +1,19 @@
-"""Class activation maps and other explanations of a CNN classifier's prediction.
+"""Class activation maps (CAM, Grad-CAM, Grad-CAM++) of a CNN classifier's prediction.
 
 Every method answers "which pixels made the model predict class c?" for a batch
 ``x`` of shape ``(N, C, H, W)`` and returns ``Tensor[N, H, W]`` maps in ``[0, 1]``::
 
     with cam.GradCAM(net, "features") as grad_cam:
         maps = grad_cam(X, targets=y)          # (N, H, W), 1 = most important
-    sal = cam.saliency(net, X)                 # targets=None: the predicted class
 
 The CAM family (``CAM``, ``GradCAM``, ``GradCAMPlusPlus``) share ``BaseCAM``, which
 owns the hook, the upsampling and the normalization; each method overrides only
-``cam_image``. The models are run in eval mode (their modes are restored afterwards)
-and gradients come from ``torch.autograd.grad``, so no ``.grad`` is left on parameters.
-Drawing the maps over images belongs in ``viz``.
+``cam_image``. Pixel methods (gradient saliency, guided backpropagation, occlusion) and
+the pointing game live in ``course_utils.attribution``; they are also reachable here
+(``cam.saliency``, ``cam.occlusion``, ``cam.pointing_game``, ...). The models are run in
+eval mode (their modes are restored afterwards) and gradients come from
+``torch.autograd.grad``, so no ``.grad`` is left on parameters. Drawing the maps over
+images belongs in ``viz``.
 
 Introduced in 06_cnn_visualization.
 """
@@ -19,13 +21,25 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-Targets = Sequence[int] | Tensor | None
+from . import attribution
+from .attribution import Targets, _check_input, _eval_mode, _target_indices, normalize_maps
+
+#: names that moved to ``course_utils.attribution``, still reachable as ``cam.<name>``
+_ATTRIBUTION_NAMES = ("guided_relus", "input_gradients", "saliency", "guided_backprop",
+                      "occlusion", "map_peaks", "points_in_boxes", "pointing_game")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ATTRIBUTION_NAMES:
+        return getattr(attribution, name)
+    raise AttributeError(f"module 'course_utils.cam' has no attribute {name!r}")
 
 
 def get_layer(model: nn.Module, name: str) -> nn.Module:
@@ -35,63 +49,19 @@ def get_layer(model: nn.Module, name: str) -> nn.Module:
     raises ``ValueError`` listing close matches and a few valid names.
     Introduced in 06_cnn_visualization.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
+    if not isinstance(name, str):
+        raise TypeError(f"name: expected a dotted layer name (str), got {type(name).__name__}")
     modules = dict(model.named_modules())
     if name in modules and name != "":
         return modules[name]
     names = [n for n in modules if n]
     close = difflib.get_close_matches(name, names, n=3)
     hint = f" Did you mean {close}?" if close else ""
-    raise ValueError(f"no layer named {name!r} in {type(model).__name__}.{hint} Valid names "
+    raise ValueError(f"name: no layer named {name!r} in {type(model).__name__}.{hint} Valid names "
                      f"include {names[:8]}{' ...' if len(names) > 8 else ''} "
                      f"(see model.named_modules())")
-
-
-def _check_input(x: Tensor) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"expected a Tensor batch (N, C, H, W), got {type(x).__name__}")
-    if x.ndim != 4:
-        raise ValueError(f"expected a batch of shape (N, C, H, W), got shape {tuple(x.shape)}; "
-                         f"for one image use x[None] or x.unsqueeze(0)")
-    if not x.is_floating_point():
-        raise ValueError(f"expected a floating-point batch, got dtype {x.dtype}")
-
-
-def _target_indices(logits: Tensor, targets: Targets) -> Tensor:
-    """Class indices ``LongTensor[N]``: ``targets`` checked, or the argmax of ``logits``."""
-    if logits.ndim != 2:
-        raise ValueError(f"the model must return logits (N, num_classes), got shape "
-                         f"{tuple(logits.shape)}")
-    n, num_classes = logits.shape
-    if targets is None:
-        return logits.argmax(1)
-    t = torch.as_tensor(targets, dtype=torch.long, device=logits.device).flatten()
-    if t.numel() != n:
-        raise ValueError(f"expected one target class per image ({n}), got {t.numel()}")
-    if ((t < 0) | (t >= num_classes)).any():
-        raise ValueError(f"target classes must be in [0, {num_classes}), got {t.tolist()}")
-    return t
-
-
-@contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    """Run ``model`` in eval mode, then restore every submodule's own ``training`` flag."""
-    modes = {m: m.training for m in model.modules()}
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, mode in modes.items():
-            m.training = mode
-
-
-def normalize_maps(maps: Tensor) -> Tensor:
-    """Min-max scale each map of ``maps`` (Tensor[N, H, W]) to ``[0, 1]``; constant maps give 0.
-
-    Introduced in 06_cnn_visualization.
-    """
-    lo = maps.flatten(1).min(1).values[:, None, None]
-    hi = maps.flatten(1).max(1).values[:, None, None]
-    return ((maps - lo) / (hi - lo).clamp_min(1e-12)).clamp(0, 1)
 
 
 def _upsample(maps: Tensor, size: Sequence[int]) -> Tensor:
@@ -122,6 +92,8 @@ class ActivationsAndGradients:
 
     def gradients(self, score: Tensor) -> Tensor:
         """``d score / d activations``, Tensor[N, K, h, w]; ``score`` is a scalar."""
+        if self.activations is None:
+            raise RuntimeError("no activations stored: run the model's forward first")
         return torch.autograd.grad(score, self.activations)[0]
 
     def release(self) -> None:
@@ -236,7 +208,8 @@ class CAM(BaseCAM):
             raise ValueError(f"CAM needs a GAP + Linear head over {self.layer_name!r}: its "
                              f"{k} channels should feed the Linear layer, but that layer has "
                              f"in_features={self.fc.in_features}; use GradCAM instead")
-        weights = self.fc.weight[targets].detach()  # (N, K)
+        fc_weight: Tensor = self.fc.weight  # type: ignore[assignment]
+        weights = fc_weight[targets].detach()  # (N, K)
         return torch.einsum("nk,nkhw->nhw", weights, activations)
 
 
@@ -247,21 +220,32 @@ class GradCAM(BaseCAM):
     """
 
     def cam_image(self, activations: Tensor, grads: Tensor | None, targets: Tensor) -> Tensor:
+        if grads is None:
+            raise ValueError("grads: Grad-CAM needs the gradients of the target layer, got None")
         alpha = grads.mean(dim=(2, 3), keepdim=True)  # (N, K, 1, 1)
         return F.relu((alpha * activations).sum(1))
 
 
 class GradCAMPlusPlus(BaseCAM):
-    """Grad-CAM++ (Chattopadhay et al. 2018), with the exp-score closed form that
-    pytorch-grad-cam uses: ``a = g^2 / (2 g^2 + sum_ij(A) g^3)``, ``alpha_k =
-    sum_ij a ReLU(g)``, map ``ReLU(sum_k alpha_k A_k)``; ``g = dY_c/dA``.
+    """Grad-CAM++ (Chattopadhay et al. 2018), with the exp-score closed form (their eq. 19)
+    that pytorch-grad-cam's ``GradCAMPlusPlus`` uses, including its ``eps = 1e-6``::
+
+        a = g^2 / (2 g^2 + sum_ij(A) g^3 + eps),  a = 0 where g == 0
+        alpha_k = sum_ij a ReLU(g),  map = ReLU(sum_k alpha_k A_k),  g = dY_c/dA
+
+    ``tests/test_cam.py`` compares it with a NumPy transcription of pytorch-grad-cam's
+    ``get_cam_weights`` (pytorch-grad-cam is not a course dependency).
     Introduced in 06_cnn_visualization.
     """
 
+    eps = 1e-6
+
     def cam_image(self, activations: Tensor, grads: Tensor | None, targets: Tensor) -> Tensor:
+        if grads is None:
+            raise ValueError("grads: Grad-CAM++ needs the gradients of the target layer, got None")
         g2, g3 = grads ** 2, grads ** 3
         sum_a = activations.sum(dim=(2, 3), keepdim=True)
-        a = torch.where(grads != 0, g2 / (2 * g2 + sum_a * g3 + 1e-7), torch.zeros_like(grads))
+        a = torch.where(grads.ne(0), g2 / (2 * g2 + sum_a * g3 + self.eps), torch.zeros_like(grads))
         alpha = (a * F.relu(grads)).sum(dim=(2, 3), keepdim=True)
         return F.relu((alpha * activations).sum(1))
 
@@ -278,147 +262,3 @@ def cam_and_gradcam(model: nn.Module, x: Tensor, target_layer: str, targets: Tar
     cam, grad_cam = CAM(model, target_layer, fc_layer), GradCAM(model, target_layer)
     acts, grads, t = grad_cam.activations_and_gradients(x, targets)
     return cam.cam_image(acts, grads, t), grad_cam.cam_image(acts, grads, t)
-
-
-@contextmanager
-def guided_relus(model: nn.Module) -> Iterator[nn.Module]:
-    """Inside the block, every ``nn.ReLU`` of ``model`` passes back only positive gradients.
-
-    Guided backpropagation: a forward hook on each ReLU clamps the gradient arriving at
-    its output to ``>= 0``; the ReLU's own backward then zeroes it where the input was
-    <= 0. Hooking the output tensor works with ``ReLU(inplace=True)`` unchanged; the
-    hooks are removed on exit, also after an exception. ``F.relu`` calls are not seen.
-    Introduced in 06_cnn_visualization.
-    """
-    def hook(module: nn.Module, inputs: tuple, output: Tensor) -> None:
-        if output.requires_grad:
-            output.register_hook(lambda grad: grad.clamp(min=0))
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
-    try:
-        yield model
-    finally:
-        for h in handles:
-            h.remove()
-
-
-def input_gradients(model: nn.Module, x: Tensor, targets: Targets = None,
-                    guided: bool = False) -> Tensor:
-    """Gradient of each image's target logit w.r.t. the image, Tensor[N, C, H, W].
-
-    ``guided=True`` runs the backward pass through ``guided_relus``.
-    Introduced in 06_cnn_visualization.
-    """
-    _check_input(x)
-    x = x.detach().clone().requires_grad_(True)
-    with _eval_mode(model), torch.enable_grad(), guided_relus(model) if guided else nullcontext():
-        logits = model(x)
-        t = _target_indices(logits, targets)
-        return torch.autograd.grad(logits.gather(1, t[:, None]).sum(), x)[0]
-
-
-def saliency(model: nn.Module, x: Tensor, targets: Targets = None, normalize: bool = True) -> Tensor:
-    """Vanilla gradient saliency ``max_c |dY/dx_c|``, Tensor[N, H, W] (Simonyan et al. 2014).
-
-    In ``[0, 1]`` per image when ``normalize``, else raw (>= 0).
-    Introduced in 06_cnn_visualization.
-    """
-    maps = input_gradients(model, x, targets).abs().amax(1)
-    return normalize_maps(maps) if normalize else maps
-
-
-def guided_backprop(model: nn.Module, x: Tensor, targets: Targets = None,
-                    normalize: bool = True) -> Tensor:
-    """Guided backpropagation map ``max_c |guided dY/dx_c|``, Tensor[N, H, W].
-
-    In ``[0, 1]`` per image when ``normalize``, else raw (>= 0). For the signed
-    gradient image use ``input_gradients(..., guided=True)``.
-    Introduced in 06_cnn_visualization.
-    """
-    maps = input_gradients(model, x, targets, guided=True).abs().amax(1)
-    return normalize_maps(maps) if normalize else maps
-
-
-def _occlusion_masks(size: tuple[int, int], patch_size: int, stride: int) -> Tensor:
-    """Bool Tensor[P, H, W], one square patch per window; windows start at 0, stride,
-    ... and the last one in each direction is cropped at the border (as in captum)."""
-    h, w = size
-    rows = range(0, h - patch_size + stride, stride)
-    cols = range(0, w - patch_size + stride, stride)
-    masks = torch.zeros(len(rows) * len(cols), h, w, dtype=torch.bool)
-    for i, (r, c) in enumerate((r, c) for r in rows for c in cols):
-        masks[i, r:r + patch_size, c:c + patch_size] = True
-    return masks
-
-
-def occlusion(model: nn.Module, x: Tensor, targets: Targets = None, patch_size: int = 8,
-              stride: int = 4, baseline: float = 0.0, use_probs: bool = True,
-              normalize: bool = True, batch_size: int = 256) -> Tensor:
-    """Occlusion sensitivity (Zeiler & Fergus 2014), Tensor[N, H, W].
-
-    A ``patch_size`` square filled with ``baseline`` slides over each image with
-    ``stride``; each pixel gets the mean, over the windows covering it, of the drop in
-    the target's softmax probability (``use_probs``) or logit. Raw drops can be
-    negative; ``normalize`` min-max scales each map to ``[0, 1]``. Occluded copies run
-    ``batch_size`` at a time. Matches ``captum.attr.Occlusion`` with window
-    ``(C, patch_size, patch_size)`` and strides ``(C, stride, stride)``.
-    Introduced in 06_cnn_visualization.
-    """
-    _check_input(x)
-    n, c, h, w = x.shape
-    if not 1 <= patch_size <= min(h, w) or stride < 1:
-        raise ValueError(f"need 1 <= patch_size <= min(H, W) = {min(h, w)} and stride >= 1, "
-                         f"got patch_size={patch_size}, stride={stride}")
-    masks = _occlusion_masks((h, w), patch_size, stride).to(x.device)  # (P, H, W)
-    score = (lambda z: z.softmax(1)) if use_probs else (lambda z: z)
-    with _eval_mode(model), torch.no_grad():
-        logits = model(x)
-        t = _target_indices(logits, targets)
-        base = score(logits).gather(1, t[:, None])  # (N, 1)
-        drops = []
-        for chunk in masks.split(max(1, batch_size // n)):  # (p, H, W)
-            m = chunk[None, :, None]  # (1, p, 1, H, W)
-            occluded = torch.where(m, baseline, x[:, None])  # (N, p, C, H, W)
-            out = score(model(occluded.flatten(0, 1))).view(n, len(chunk), -1)
-            drops.append(base - out.gather(2, t[:, None, None].expand(n, len(chunk), 1))[..., 0])
-        drops = torch.cat(drops, 1)  # (N, P)
-        maps = torch.einsum("np,phw->nhw", drops, masks.to(x.dtype)) / masks.sum(0)
-    return normalize_maps(maps) if normalize else maps
-
-
-def map_peaks(maps: Tensor) -> Tensor:
-    """Pixel of each map's maximum as ``(x, y)``, LongTensor[N, 2], for maps Tensor[N, H, W].
-
-    Ties go to the first maximum in row-major order (``argmax``). The point that the
-    pointing game scores. Introduced in 06_cnn_visualization.
-    """
-    if not isinstance(maps, Tensor) or maps.ndim != 3:
-        raise ValueError(f"expected maps of shape (N, H, W), got "
-                         f"{tuple(maps.shape) if isinstance(maps, Tensor) else type(maps).__name__}")
-    flat = maps.flatten(1).argmax(1)
-    return torch.stack([flat % maps.shape[-1], flat // maps.shape[-1]], dim=1)
-
-
-def points_in_boxes(points: Tensor, boxes: Tensor) -> Tensor:
-    """Whether point ``i`` lies in box ``i``: BoolTensor[N].
-
-    ``points``: Tensor[N, 2] pixel ``(x, y)``; ``boxes``: Tensor[N, 4] ``(x1, y1, x2, y2)``
-    with ``x2, y2`` exclusive, as in ``shapes.ShapesScenes.boxes``. Introduced in
-    06_cnn_visualization.
-    """
-    points, boxes = torch.as_tensor(points), torch.as_tensor(boxes)
-    if points.ndim != 2 or points.shape[1] != 2 or boxes.shape != (len(points), 4):
-        raise ValueError(f"expected points (N, 2) and boxes (N, 4) for the same N, got "
-                         f"{tuple(points.shape)} and {tuple(boxes.shape)}")
-    x, y = points[:, 0], points[:, 1]
-    return (x >= boxes[:, 0]) & (x < boxes[:, 2]) & (y >= boxes[:, 1]) & (y < boxes[:, 3])
-
-
-def pointing_game(maps: Tensor, boxes: Tensor) -> Tensor:
-    """Pointing-game hits (Zhang et al. 2016), BoolTensor[N]: the maximum of map ``i``
-    (Tensor[N, H, W]) falls inside box ``i`` (Tensor[N, 4], xyxy, x2/y2 exclusive).
-
-    The hit rate is ``pointing_game(maps, boxes).float().mean()``. No tolerance margin:
-    the point must be inside the box itself. Introduced in 06_cnn_visualization.
-    """
-    return points_in_boxes(map_peaks(maps), boxes)

@@ -22,9 +22,15 @@ from torch import Tensor
 from .detection import _check_boxes, _check_same_length
 
 
+def _check_stride(stride: int) -> None:
+    if isinstance(stride, bool) or not isinstance(stride, (int, float)) or int(stride) != stride \
+            or stride < 1:
+        raise ValueError(f"stride must be a positive int (the model's output stride, 4 for "
+                         f"CenterNetLite), got {stride!r}")
+
+
 def _check_stride_size(image_size: tuple[int, int], stride: int) -> tuple[int, int]:
-    if int(stride) != stride or stride < 1:
-        raise ValueError(f"stride must be a positive int, got {stride!r}")
+    _check_stride(stride)
     if len(image_size) != 2 or any(int(n) != n or n < 1 or n % stride for n in image_size):
         raise ValueError(f"image_size must be (H, W), both positive multiples of stride={stride}, "
                          f"got {image_size}")
@@ -53,6 +59,13 @@ def encode_targets(boxes: Tensor, labels: Tensor, num_classes: int, image_size: 
     bw, bh = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     if bool(((bw <= 0) | (bh <= 0)).any()):
         raise ValueError("boxes must have positive width and height")
+    cx_all, cy_all = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    outside = (cx_all < 0) | (cx_all >= w * stride) | (cy_all < 0) | (cy_all >= h * stride)
+    if bool(outside.any()):
+        k = int(outside.nonzero()[0])
+        raise ValueError(f"boxes: the centre of every box must lie inside the image "
+                         f"[0, {w * stride}) x [0, {h * stride}) (image_size={tuple(image_size)}), "
+                         f"got box {boxes[k].tolist()} at row {k}; clip or drop it first")
     heatmap = torch.zeros(num_classes, h, w)
     size, offset = torch.zeros(2, h, w), torch.zeros(2, h, w)
     mask = torch.zeros(h, w, dtype=torch.bool)
@@ -98,6 +111,10 @@ def heatmap_focal_loss(logits: Tensor, heatmap: Tensor, alpha: float = 2.0,
     if logits.shape != heatmap.shape or logits.ndim != 4:
         raise ValueError(f"logits and heatmap must both be (N, C, h, w), got "
                          f"{tuple(logits.shape)} and {tuple(heatmap.shape)}")
+    if not heatmap.is_floating_point() or bool((heatmap < 0).any() | (heatmap > 1).any()):
+        raise ValueError(f"heatmap: expected float target values in [0, 1] (1 at centres), got "
+                         f"dtype {heatmap.dtype}, range {heatmap.min().item()}.."
+                         f"{heatmap.max().item()}; a 0-255 image must be divided by 255")
     log_p, log_1mp = F.logsigmoid(logits), F.logsigmoid(-logits)
     p = log_p.exp()
     centre = heatmap.eq(1).float()
@@ -114,6 +131,14 @@ def centernet_loss(output: Tensor, target: dict[str, Tensor], size_weight: float
     ``encode_batch``. Size and offset are L1 losses averaged over centre cells.
     Introduced in 05_object_detection.
     """
+    if not isinstance(target, dict) or any(k not in target for k in ("heatmap", "size", "offset", "mask")):
+        raise TypeError("target: expected the dict of encode_batch with keys 'heatmap', 'size', "
+                        f"'offset', 'mask', got {type(target).__name__}"
+                        + (f" with keys {sorted(target)}" if isinstance(target, dict) else ""))
+    if target["heatmap"].ndim != 4:
+        raise ValueError(f"target: expected batched targets (heatmap (N, C, h, w), from "
+                         f"encode_batch), got heatmap of shape {tuple(target['heatmap'].shape)}; "
+                         f"for one image's encode_targets result use encode_batch([...]) instead")
     c = target["heatmap"].shape[1]
     if output.ndim != 4 or output.shape[1] != c + 4 or output.shape[-2:] != target["mask"].shape[-2:]:
         raise ValueError(f"output must be (N, {c} + 4, h, w) matching the targets' "
@@ -140,6 +165,7 @@ def decode(output: Tensor, stride: int = 4, max_detections: int = 20,
     """
     if output.ndim != 4 or output.shape[1] < 5:
         raise ValueError(f"output must be (N, C + 4, h, w) with C >= 1, got {tuple(output.shape)}")
+    _check_stride(stride)
     if max_detections < 1 or not 0.0 <= score_threshold <= 1.0:
         raise ValueError(f"need max_detections >= 1 and score_threshold in [0, 1], got "
                          f"{max_detections} and {score_threshold}")

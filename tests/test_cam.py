@@ -2,6 +2,7 @@
 agreement with captum (a test-only reference)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -125,16 +126,34 @@ def test_gradcam_is_relu_cam_over_hw(net):
     assert (raw_cam < 0).any()  # so the ReLU in the identity matters
 
 
-def test_gradcam_plus_plus_closed_form(net):
-    """With a GAP + Linear head the gradient is w_c / (hw) at every position."""
+def _pytorch_grad_cam_plusplus(activations: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """NumPy transcription of pytorch-grad-cam's GradCAMPlusPlus.get_cam_weights (eq. 19,
+    eps = 0.000001) followed by its BaseCAM.get_cam_image (weighted sum, ReLU)."""
+    grads_power_2 = grads ** 2
+    grads_power_3 = grads_power_2 * grads
+    sum_activations = np.sum(activations, axis=(2, 3))
+    eps = 0.000001
+    aij = grads_power_2 / (2 * grads_power_2 + sum_activations[:, :, None, None] * grads_power_3 + eps)
+    aij = np.where(grads != 0, aij, 0)
+    weights = np.sum(np.maximum(grads, 0) * aij, axis=(2, 3))
+    return np.maximum((weights[:, :, None, None] * activations).sum(axis=1), 0)
+
+
+@pytest.mark.parametrize("layer", ["features", "features.2"])
+def test_gradcam_plus_plus_matches_pytorch_grad_cam(net, layer):
+    """Activations and gradients taken here with a plain hook, then pytorch-grad-cam's formula."""
     x, t = batch(2), torch.tensor([1, 2])
-    acts = net.features(x).detach()  # (N, K, h, w)
-    hw = acts.shape[2] * acts.shape[3]
-    g = (net.head[2].weight[t] / hw).detach()  # (N, K)
-    a = g ** 2 / (2 * g ** 2 + acts.sum((2, 3)) * g ** 3 + 1e-7)
-    alpha = hw * a * g.relu()
-    expected = torch.einsum("nk,nkhw->nhw", alpha, acts).relu()
-    torch.testing.assert_close(cam.GradCAMPlusPlus(net, "features").raw(x, t), expected)
+    store = {}
+    handle = cam.get_layer(net, layer).register_forward_hook(
+        lambda m, i, o: store.update(a=o.detach().clone().requires_grad_()) or store["a"])
+    logits = net(x)
+    handle.remove()
+    grads, = torch.autograd.grad(logits.gather(1, t[:, None]).sum(), store["a"])
+    expected = _pytorch_grad_cam_plusplus(store["a"].detach().double().numpy(), grads.double().numpy())
+    ours = cam.GradCAMPlusPlus(net, layer).raw(x, t)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-4, atol=1e-6 * expected.max())
+    # the epsilon is not cosmetic: last-layer gradients are ~w / (h w), so g^2 is near 1e-6
+    assert cam.GradCAMPlusPlus.eps == 1e-6
 
 
 def test_gradcam_before_inplace_relu(net):
@@ -281,7 +300,37 @@ def test_pointing_game_matches_loop():
 
 
 def test_pointing_game_bad_input():
-    with pytest.raises(ValueError, match=r"maps of shape \(N, H, W\)"):
+    with pytest.raises(ValueError, match=r"maps: expected shape \(N, H, W\)"):
         cam.map_peaks(torch.rand(2, 1, 8, 8))
-    with pytest.raises(ValueError, match=r"points \(N, 2\) and boxes \(N, 4\)"):
+    with pytest.raises(ValueError, match=r"boxes: expected shape \(3, 4\)"):
         cam.points_in_boxes(torch.zeros(3, 2), torch.zeros(2, 4))
+
+
+# --- bad inputs (name the argument) -------------------------------------------------------
+_NET = models.DigitsCNN(num_classes=5).eval()
+
+BAD_INPUTS = [
+    (cam.get_layer, (_NET, "featurs"), {}, ValueError, "name"),
+    (cam.get_layer, ("net", "features"), {}, TypeError, "model"),
+    (cam.get_layer, (_NET, 3), {}, TypeError, "name"),
+    (cam.cam_and_gradcam, (_NET, torch.randn(1, 32, 32), "features"), {}, ValueError, "x"),
+    (cam.cam_and_gradcam, (_NET, torch.randn(2, 1, 32, 32), "features", torch.tensor([0.7, 0.2])), {},
+     TypeError, "targets"),
+    (cam.normalize_maps, (torch.rand(8, 8),), {}, ValueError, "maps"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs_raise_naming_the_argument(fn, args, kwargs, exc, name):
+    with pytest.raises(exc) as info:
+        fn(*args, **kwargs)
+    assert name in str(info.value)
+
+
+@pytest.mark.parametrize("method", [cam.CAM, cam.GradCAM, cam.GradCAMPlusPlus])
+def test_float_targets_are_refused_by_every_cam(method):
+    """probs.max(1).values (floats in [0, 1]) used to be truncated to class 0."""
+    x = batch(2)
+    probs = torch.softmax(_NET(x), 1)
+    with pytest.raises(TypeError, match="targets"):
+        method(_NET, "features")(x, probs.max(1).values)

@@ -95,9 +95,12 @@ def test_centernet_lite_output_shape_and_decodes():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: centernet.encode_targets(torch.zeros(1, 4), torch.tensor([1]), 3, (64, 64)), "positive width"),
-    (lambda: centernet.encode_targets(torch.tensor([[0.0, 0, 8, 8]]), torch.tensor([0]), 3, (64, 64)), "labels must be in 1..3"),
-    (lambda: centernet.encode_targets(torch.tensor([[0.0, 0, 8, 8]]), torch.tensor([1]), 3, (62, 64)), "multiples of stride"),
-    (lambda: centernet.encode_targets(torch.tensor([[0.0, 0, 8, 8]]), torch.tensor([1, 2]), 3, (64, 64)), "labels must have shape"),
+    (lambda: centernet.encode_targets(torch.tensor([[0.0, 0, 8, 8]]), torch.tensor([0]), 3, (64, 64)),
+     "labels must be in 1..3"),
+    (lambda: centernet.encode_targets(torch.tensor([[0.0, 0, 8, 8]]), torch.tensor([1]), 3, (62, 64)),
+     "multiples of stride"),
+    (lambda: centernet.encode_targets(torch.tensor([[0.0, 0, 8, 8]]), torch.tensor([1, 2]), 3, (64, 64)),
+     "labels must have shape"),
     (lambda: centernet.heatmap_focal_loss(torch.zeros(1, 3, 4, 4), torch.zeros(1, 3, 4, 5)), "must both be"),
     (lambda: centernet.decode(torch.zeros(1, 4, 8, 8)), "C >= 1"),
     (lambda: centernet.decode(torch.zeros(1, 7, 8, 8), score_threshold=2.0), "score_threshold"),
@@ -107,3 +110,56 @@ def test_centernet_lite_output_shape_and_decodes():
 def test_errors_on_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---------------------------------------------------------------- bad inputs (name the argument)
+_BOX = torch.tensor([[0.0, 0, 8, 8]])
+_TARGET = centernet.encode_targets(_BOX, torch.tensor([1]), 3, (64, 64))
+
+BAD_INPUTS = [
+    (centernet.encode_targets, (torch.tensor([[60.0, 10, 80, 20]]), torch.tensor([1]), 3, (64, 64)), {},
+     ValueError, "boxes"),
+    (centernet.encode_targets, (_BOX, torch.tensor([0]), 3, (64, 64)), {}, ValueError, "labels"),
+    (centernet.encode_targets, (_BOX, torch.tensor([1]), 3, (64, 64)), {"stride": 0}, ValueError, "stride"),
+    (centernet.encode_batch, ([], 3, (64, 64)), {}, ValueError, "targets"),
+    (centernet.heatmap_focal_loss, (torch.zeros(1, 3, 16, 16), 255 * _TARGET["heatmap"][None]), {},
+     ValueError, "heatmap"),
+    (centernet.centernet_loss, (torch.zeros(1, 7, 16, 16), _TARGET), {}, ValueError, "target"),
+    (centernet.centernet_loss, (torch.zeros(1, 7, 16, 16), {"heatmap": torch.zeros(1)}), {}, TypeError, "target"),
+    (centernet.decode, (torch.zeros(1, 7, 16, 16),), {"stride": 0}, ValueError, "stride"),
+    (centernet.decode, (torch.zeros(1, 7, 16, 16),), {"score_threshold": 2.0}, ValueError, "score_threshold"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs_raise_naming_the_argument(fn, args, kwargs, exc, name):
+    with pytest.raises(exc) as info:
+        fn(*args, **kwargs)
+    assert name in str(info.value)
+
+
+@pytest.mark.parametrize("box", [[-6.0, 10, 2, 20], [60.0, 10, 80, 20], [10.0, 60, 20, 70]])
+def test_encode_targets_refuses_centres_outside_the_image(box):
+    """Such centres used to be clamped or truncated into a wrong cell, with offsets outside [0, 1)."""
+    with pytest.raises(ValueError, match="centre of every box"):
+        centernet.encode_targets(torch.tensor([box]), torch.tensor([1]), 3, (64, 64))
+
+
+def test_boxes_partly_outside_with_centre_inside_keep_offsets_in_unit_interval():
+    enc = centernet.encode_targets(torch.tensor([[-4.0, 50, 6, 70], [55.0, 0, 70, 3.9]]),
+                                   torch.tensor([1, 2]), 3, (64, 64))
+    off = enc["offset"][:, enc["mask"]]
+    assert ((off >= 0) & (off < 1)).all()
+
+
+def test_heatmap_focal_loss_refuses_0_255_heatmaps():
+    with pytest.raises(ValueError, match="divided by 255"):
+        centernet.heatmap_focal_loss(torch.zeros(1, 3, 16, 16), 255 * _TARGET["heatmap"][None])
+
+
+def test_centernet_loss_names_the_unbatched_target():
+    """It used to blame 'output' when the target came from encode_targets (no batch dim)."""
+    with pytest.raises(ValueError, match="encode_batch"):
+        centernet.centernet_loss(torch.zeros(1, 7, 16, 16), _TARGET)
+    batched = centernet.encode_batch([{"boxes": _BOX, "labels": torch.tensor([1])}], 3, (64, 64))
+    assert centernet.centernet_loss(torch.zeros(1, 7, 16, 16), batched)["total"].isfinite()

@@ -360,3 +360,25 @@ BOX = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
 def test_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---------------------------------------------------------------- bad inputs (name the argument)
+BAD_INPUTS = [
+    (detection.box_convert, (BOX, "xyxy", "yxyx"), {}, ValueError, "box format"),
+    (detection.box_area, (torch.zeros(4),), {}, ValueError, "boxes"),
+    (detection.box_iou, (torch.zeros(3, 5), BOX), {}, ValueError, "boxes"),
+    (detection.nms, (BOX, torch.ones(2), 0.5), {}, ValueError, "scores"),
+    (detection.nms, (BOX, torch.ones(1), 1.5), {}, ValueError, "iou_threshold"),
+    (detection.batched_nms, (BOX, torch.ones(1), torch.zeros(3), 0.5), {}, ValueError, "idxs"),
+    (detection.make_anchors, ((0, 3), 16), {}, ValueError, "feature_size"),
+    (detection.encode_boxes, (torch.tensor([[0.0, 0, 0, 1]]), BOX), {}, ValueError, "gt"),
+    (detection.decode_boxes, (torch.zeros(1, 4), torch.zeros(1, 4)), {}, ValueError, "anchors"),
+    (detection.match_anchors, (BOX, BOX), {"fg_iou": 0.3, "bg_iou": 0.5}, ValueError, "bg_iou"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs_raise_naming_the_argument(fn, args, kwargs, exc, name):
+    with pytest.raises(exc) as info:
+        fn(*args, **kwargs)
+    assert name in str(info.value)

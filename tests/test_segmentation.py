@@ -135,3 +135,22 @@ MASK = torch.zeros(2, 3, dtype=torch.long)
 def test_clear_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---------------------------------------------------------------- bad inputs (name the argument)
+BAD_INPUTS = [
+    (segmentation.confusion_matrix, (torch.zeros(2, 3), MASK, 2), {}, ValueError, "pred"),
+    (segmentation.confusion_matrix, (MASK, MASK - 1, 2), {}, ValueError, "target"),
+    (segmentation.confusion_matrix, (MASK, MASK, 0), {}, ValueError, "num_classes"),
+    (segmentation.pixel_accuracy, (torch.zeros(2, 3),), {}, ValueError, "cm"),
+    (segmentation.iou_per_class, (-torch.ones(2, 2),), {}, ValueError, "cm"),
+    (segmentation.mean_iou, ([[1, 0], [0, 1]],), {}, ValueError, "cm"),
+    (segmentation.ConfusionMatrix, (2.5,), {}, ValueError, "num_classes"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs_raise_naming_the_argument(fn, args, kwargs, exc, name):
+    with pytest.raises(exc) as info:
+        fn(*args, **kwargs)
+    assert name in str(info.value)
