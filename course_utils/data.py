@@ -69,6 +69,14 @@ def _digits(size: int) -> tuple[torch.Tensor, torch.Tensor]:
 def load_digits(size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
     """All 1,797 handwritten digits of scikit-learn, upsampled from 8x8.
 
+    What the data are: scikit-learn's copy of the *test* part of the UCI "Optical
+    Recognition of Handwritten Digits" set, written by about 13 people. Each original is
+    a 32x32 black-and-white bitmap reduced to 8x8 counts (0..16) of the ink pixels in
+    each 4x4 block; here those 64 counts are scaled to [0, 1] and upsampled bilinearly
+    to ``size`` x ``size``, so a 32x32 digit holds no more information than its 8x8
+    counts. Every split of these images shares writers between its parts, so accuracy
+    on a held-out part is optimistic for a stranger's handwriting.
+
     Returns:
         ``X``: ``float32`` ``(1797, 1, size, size)`` in [0, 1]; ``y``: ``int64`` ``(1797,)`` in 0..9.
     """
@@ -81,6 +89,10 @@ def load_digits(size: int = 32) -> tuple[torch.Tensor, torch.Tensor]:
 def digits_datasets(size: int = 32, classes: Sequence[int] | None = None,
                     test_size: float = 0.25, seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
     """Fixed, stratified train/test split of the digits as ``TensorDataset`` s.
+
+    The split is random over images, not over writers: the same ~13 people wrote digits
+    on both sides (see :func:`load_digits`), so the test accuracy is optimistic. Carve a
+    validation set out of the training split with :func:`train_val_split`.
 
     ``classes`` keeps only those digits and relabels them 0..len(classes)-1 in the
     given order (used for transfer learning: pretrain on 0-4, transfer to 5-9).
@@ -105,6 +117,25 @@ def digits_datasets(size: int = 32, classes: Sequence[int] | None = None,
     return (TensorDataset(X[idx_train], y[idx_train]), TensorDataset(X[idx_test], y[idx_test]))
 
 
+def train_val_split(dataset: Dataset, val_size: float = 0.2, seed: int = 0) -> tuple[Subset, Subset]:
+    """Split a labelled dataset into a training and a **validation** ``Subset``, stratified.
+
+    The validation part is for choices (k, learning rate, epochs, threshold); the test
+    split stays untouched until the one final measurement. Labels come from
+    :func:`labels_of`; ``val_size`` is a fraction in (0, 1) and the split is fixed by
+    ``seed`` (scikit-learn's ``train_test_split``), indices in increasing order.
+    Introduced in 01_cnn_basics.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if isinstance(val_size, bool) or not isinstance(val_size, float) or not 0.0 < val_size < 1.0:
+        raise ValueError(f"val_size must be a float in (0, 1), got {val_size!r}")
+    y = labels_of(dataset).numpy()
+    idx_train, idx_val = train_test_split(np.arange(len(y)), test_size=val_size,
+                                          random_state=seed, stratify=y)
+    return Subset(dataset, np.sort(idx_train).tolist()), Subset(dataset, np.sort(idx_val).tolist())
+
+
 def load_data_digits(batch_size: int = 64, size: int = 32, classes: Sequence[int] | None = None,
                      seed: int = 0) -> tuple[DataLoader, DataLoader]:
     """Train and test ``DataLoader`` s of the digits (train shuffled with a seeded generator)."""
@@ -114,7 +145,8 @@ def load_data_digits(batch_size: int = 64, size: int = 32, classes: Sequence[int
 
 def make_loaders(train: Dataset, test: Dataset, batch_size: int = 64, seed: int = 0,
                  collate_fn=None) -> tuple[DataLoader, DataLoader]:
-    """A shuffled (seeded) train loader and an ordered test loader."""
+    """A shuffled (seeded) loader of ``train`` and an ordered loader of ``test`` (pass a
+    validation set there while making choices, the test set for the final measurement)."""
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     gen = torch.Generator().manual_seed(seed)

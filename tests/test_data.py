@@ -259,6 +259,50 @@ def test_make_loaders_bad_batch_size(batch_size):
         data.make_loaders(ds, ds, batch_size=batch_size)
 
 
+# --- train_val_split --------------------------------------------------------------------
+
+def test_train_val_split_partitions_and_stratifies(digit_splits):
+    train, _ = digit_splits
+    fit, val = data.train_val_split(train, val_size=0.2, seed=0)
+    assert isinstance(fit, Subset) and isinstance(val, Subset)
+    assert set(fit.indices).isdisjoint(val.indices)
+    assert sorted(fit.indices + val.indices) == list(range(len(train)))
+    assert fit.indices == sorted(fit.indices) and val.indices == sorted(val.indices)
+    assert len(val) == int(np.ceil(0.2 * len(train)))
+    y = train.tensors[1].numpy()
+    share_all = np.bincount(y, minlength=10) / len(y)
+    share_val = np.bincount(y[val.indices], minlength=10) / len(val)
+    assert np.abs(share_all - share_val).max() < 0.01       # stratified: same class shares
+    assert torch.equal(data.labels_of(val), train.tensors[1][val.indices])
+
+
+def test_train_val_split_seeded(digit_splits):
+    train, _ = digit_splits
+    assert data.train_val_split(train, 0.25, seed=3)[1].indices == \
+        data.train_val_split(train, 0.25, seed=3)[1].indices
+    assert data.train_val_split(train, 0.25, seed=3)[1].indices != \
+        data.train_val_split(train, 0.25, seed=4)[1].indices
+
+
+def test_train_val_split_of_a_subset(digit_splits):
+    train, _ = digit_splits
+    few = data.few_labels(train, per_class=10, seed=0)
+    fit, val = data.train_val_split(few, val_size=0.5, seed=0)
+    assert np.bincount(data.labels_of(val).numpy(), minlength=10).tolist() == [5] * 10
+    assert len(fit) == 50
+
+
+@pytest.mark.parametrize("val_size", [0.0, 1.0, -0.1, 1, True, "0.2"])
+def test_train_val_split_bad_val_size(digit_splits, val_size):
+    with pytest.raises(ValueError, match="val_size"):
+        data.train_val_split(digit_splits[0], val_size=val_size)
+
+
+def test_train_val_split_needs_labels():
+    with pytest.raises(TypeError, match="TensorDataset"):
+        data.train_val_split([(torch.zeros(1), 0)] * 10)
+
+
 def test_load_data_digits():
     train_loader, test_loader = data.load_data_digits(batch_size=100, size=8, classes=range(5))
     X, y = next(iter(train_loader))
