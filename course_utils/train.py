@@ -1,7 +1,8 @@
 """A small, device-aware training loop: ``fit`` / ``evaluate`` and their ``History``.
 
-Introduced in 01_cnn_basics; the steps inside ``train_epoch`` are taught one by one
-in 09_competition_pipeline.
+Introduced in 01_cnn_basics. 09_competition_pipeline writes the same loop out step by
+step (``model.train()``, ``zero_grad``, loss, ``backward``, ``step``, gradient accumulation,
+``model.eval()`` + ``torch.no_grad()``), so after that lecture every line here is familiar.
 """
 from __future__ import annotations
 
@@ -54,6 +55,11 @@ def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float((logits.argmax(dim=1) == y).sum())
 
 
+def _check_net(net) -> None:
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+
+
 def _device_of(net: nn.Module) -> torch.device:
     param = next(net.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
@@ -70,6 +76,7 @@ def evaluate(net: nn.Module, loader: DataLoader, loss_fn: Callable | None = None
 
     Runs in ``eval()`` mode under ``torch.no_grad()`` and restores the previous mode.
     """
+    _check_net(net)
     device = device or _device_of(net)
     was_training = net.training
     net.eval()
@@ -91,26 +98,43 @@ def evaluate(net: nn.Module, loader: DataLoader, loss_fn: Callable | None = None
 
 
 def train_epoch(net: nn.Module, loader: DataLoader, loss_fn: Callable, optimizer: torch.optim.Optimizer,
-                device: torch.device, progress: bool | None = None) -> dict[str, float]:
-    """One pass over ``loader``: forward, loss, backward, step. Returns mean loss and accuracy."""
+                device: torch.device, progress: bool | None = None,
+                accumulation_steps: int = 1) -> dict[str, float]:
+    """One pass over ``loader``; returns the mean loss and accuracy of the batches seen.
+
+    The steps, in the order 09_competition_pipeline writes them out: ``net.train()``;
+    ``optimizer.zero_grad()``; per batch forward, loss, ``loss.backward()``; every
+    ``accumulation_steps`` batches (and after the last one) ``optimizer.step()`` and
+    ``optimizer.zero_grad()``. With ``accumulation_steps=k`` each loss is divided by ``k``,
+    so ``k`` batches of ``B`` add up to the gradient of one batch of ``k*B``
+    (gradient accumulation).
+    """
+    _check_net(net)
+    if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
+        raise ValueError(f"accumulation_steps must be a positive int, got {accumulation_steps!r}")
     net.train()
+    optimizer.zero_grad()
     total, correct, loss_sum = 0, 0.0, 0.0
-    for X, y in _progress(_batches(loader, device), progress, total=len(loader)):
+    num_batches = len(loader)
+    for step, (X, y) in enumerate(_progress(_batches(loader, device), progress, total=num_batches), 1):
         logits = net(X)
         loss = loss_fn(logits, y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        (loss / accumulation_steps if accumulation_steps > 1 else loss).backward()
+        if step % accumulation_steps == 0 or step == num_batches:
+            optimizer.step()
+            optimizer.zero_grad()
         loss_sum += loss.item() * len(y)
         correct += accuracy(logits.detach(), y)
         total += len(y)
+    if total == 0:
+        raise ValueError("the loader yielded no examples")
     return {"loss": loss_sum / total, "acc": correct / total}
 
 
 def fit(net: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None = None, *,
         num_epochs: int, lr: float = 1e-3, optimizer: torch.optim.Optimizer | None = None,
         loss_fn: Callable | None = None, scheduler=None, device: torch.device | None = None,
-        verbose: bool = True, progress: bool | None = None) -> History:
+        verbose: bool = True, progress: bool | None = None, accumulation_steps: int = 1) -> History:
     """Train a classifier and return its ``History``.
 
     Args:
@@ -119,20 +143,31 @@ def fit(net: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None 
         num_epochs: number of passes over ``train_loader``.
         lr: learning rate of the default Adam optimizer (ignored when ``optimizer`` is given).
         loss_fn: defaults to ``nn.CrossEntropyLoss()``.
-        scheduler: optional LR scheduler, stepped once per epoch.
+        scheduler: optional LR scheduler, stepped once per epoch (``ReduceLROnPlateau`` is
+            stepped with the validation loss, so it needs ``val_loader``).
         verbose: print one rounded line per epoch.
         progress: tqdm bar per epoch; ``None`` follows ``COURSE_PROGRESS``.
+        accumulation_steps: batches whose gradients add up before each optimizer step.
+
+    Each epoch is ``train_epoch`` (train mode, zero_grad, forward, loss, backward, step),
+    then ``evaluate`` on ``val_loader`` (eval mode, ``torch.no_grad()``); 09_competition_pipeline
+    writes this loop out step by step.
     """
+    _check_net(net)
     if not isinstance(num_epochs, int) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+    on_plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    if on_plateau and val_loader is None:
+        raise ValueError("scheduler ReduceLROnPlateau needs a val_loader to watch the validation loss")
     device = device or _device_of(net)
     net.to(device)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
     history = History()
     for epoch in range(1, num_epochs + 1):
-        train_metrics = train_epoch(net, train_loader, loss_fn, optimizer, device, progress)
-        if scheduler is not None:
+        train_metrics = train_epoch(net, train_loader, loss_fn, optimizer, device, progress,
+                                    accumulation_steps)
+        if scheduler is not None and not on_plateau:
             scheduler.step()
         history.epoch.append(epoch)
         history.train_loss.append(train_metrics["loss"])
@@ -143,6 +178,8 @@ def fit(net: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None 
             history.val_loss.append(val["loss"])
             history.val_acc.append(val["acc"])
             line += f" | val loss {val['loss']:.3f}, acc {val['acc']:.3f}"
+            if on_plateau:
+                scheduler.step(val["loss"])
         if verbose:
             print(line)
     return history
@@ -150,6 +187,7 @@ def fit(net: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None 
 
 def predict(net: nn.Module, loader: DataLoader, device: torch.device | None = None) -> torch.Tensor:
     """Concatenated logits ``(N, C)`` of ``net`` over ``loader`` (eval mode, no grad), on the CPU."""
+    _check_net(net)
     device = device or _device_of(net)
     was_training = net.training
     net.eval()
@@ -161,4 +199,5 @@ def predict(net: nn.Module, loader: DataLoader, device: torch.device | None = No
 
 def count_parameters(net: nn.Module, trainable_only: bool = False) -> int:
     """Number of (trainable) parameters of ``net``."""
+    _check_net(net)
     return sum(p.numel() for p in net.parameters() if p.requires_grad or not trainable_only)

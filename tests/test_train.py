@@ -167,3 +167,105 @@ def test_count_parameters():
         p.requires_grad_(False)
     assert train.count_parameters(net) == manual
     assert train.count_parameters(net, trainable_only=True) == manual - (3 * 8 * 9 + 8)
+
+
+# --- the loop written out in 09_competition_pipeline -------------------------------------
+
+def _copy(net):
+    twin = _net()
+    twin.load_state_dict(net.state_dict())
+    return twin
+
+
+def test_train_epoch_is_the_written_out_loop():
+    """One epoch equals the plain loop: train(), zero_grad, forward, loss, backward, step."""
+    torch.manual_seed(0)
+    X, y = torch.randn(40, 2), torch.randint(0, 2, (40,))
+    loader = DataLoader(TensorDataset(X, y), batch_size=8)
+    net = _net()
+    ref = _copy(net)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    out = train.train_epoch(net, loader, nn.CrossEntropyLoss(), opt, torch.device("cpu"), progress=False)
+    losses = []
+    ref.train()
+    for xb, yb in loader:
+        ref_opt.zero_grad()
+        loss = nn.functional.cross_entropy(ref(xb), yb)
+        loss.backward()
+        ref_opt.step()
+        losses.append(loss.item())
+    for p, q in zip(net.parameters(), ref.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    assert out["loss"] == pytest.approx(sum(losses) / len(losses))
+
+
+@pytest.mark.parametrize("num_samples", [32, 36])   # 36: the last group has a single batch
+def test_gradient_accumulation_matches_one_big_batch(num_samples):
+    torch.manual_seed(0)
+    X, y = torch.randn(num_samples, 2), torch.randint(0, 2, (num_samples,))
+    net = _net()
+    big = _copy(net)
+    opt = torch.optim.SGD(net.parameters(), lr=0.5)
+    big_opt = torch.optim.SGD(big.parameters(), lr=0.5)
+    train.train_epoch(net, DataLoader(TensorDataset(X[:32], y[:32]), batch_size=8), nn.CrossEntropyLoss(),
+                      opt, torch.device("cpu"), progress=False, accumulation_steps=4)
+    big_opt.zero_grad()
+    nn.functional.cross_entropy(big(X[:32]), y[:32]).backward()
+    big_opt.step()
+    for p, q in zip(net.parameters(), big.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    if num_samples == 36:   # a trailing partial group still gets its own step
+        opt2 = torch.optim.SGD(net.parameters(), lr=0.5)
+        before = [p.detach().clone() for p in net.parameters()]
+        train.train_epoch(net, DataLoader(TensorDataset(X, y), batch_size=8), nn.CrossEntropyLoss(),
+                          opt2, torch.device("cpu"), progress=False, accumulation_steps=4)
+        assert all(p.grad is None for p in net.parameters())
+        assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+
+
+def test_fit_accumulation_and_plateau_scheduler(blobs, monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS", "0")
+    train_loader, val_loader = blobs
+    net = _net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=0, threshold=10.0)
+    history = train.fit(net, train_loader, val_loader, num_epochs=3, optimizer=opt, scheduler=sched,
+                        verbose=False, accumulation_steps=2)
+    assert len(history.val_loss) == 3
+    # the same scheduler fed the recorded validation losses by hand ends at the same lr
+    ref_opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+    ref = torch.optim.lr_scheduler.ReduceLROnPlateau(ref_opt, factor=0.5, patience=0, threshold=10.0)
+    for loss in history.val_loss:
+        ref.step(loss)
+    assert opt.param_groups[0]["lr"] == pytest.approx(ref_opt.param_groups[0]["lr"])
+    assert opt.param_groups[0]["lr"] < 0.1
+
+
+def test_fit_plateau_needs_validation(blobs):
+    opt = torch.optim.SGD(_net().parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+    with pytest.raises(ValueError, match="val_loader"):
+        train.fit(_net(), blobs[0], num_epochs=1, optimizer=opt, scheduler=sched)
+
+
+_X2 = torch.zeros(4, 2)
+_LOADER = DataLoader(TensorDataset(_X2, torch.zeros(4, dtype=torch.int64)), batch_size=2)
+_EMPTY = DataLoader(TensorDataset(torch.zeros(0, 2), torch.zeros(0, dtype=torch.int64)))
+
+BAD_INPUTS = [
+    (train.accuracy, (torch.zeros(4, 3), torch.zeros(5, dtype=torch.int64)), {}, ValueError, "logits"),
+    (train.evaluate, (_net(), _EMPTY), {}, ValueError, "loader"),
+    (train.train_epoch, (_net(), _LOADER, nn.CrossEntropyLoss(), torch.optim.SGD(_net().parameters(), lr=0.1),
+                         torch.device("cpu")), {"accumulation_steps": 0}, ValueError, "accumulation_steps"),
+    (train.fit, (_net(), _LOADER), {"num_epochs": 0}, ValueError, "num_epochs"),
+    (train.predict, ("not a net", _LOADER), {}, TypeError, "net"),
+    (train.count_parameters, ("not a net",), {}, TypeError, "net"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, text", BAD_INPUTS,
+                         ids=lambda v: getattr(v, "__name__", None) if callable(v) else None)
+def test_bad_inputs(fn, args, kwargs, exc, text):
+    with pytest.raises(exc, match=text):
+        fn(*args, **kwargs)
