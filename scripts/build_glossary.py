@@ -16,35 +16,72 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 GLOSSARY = NOTEBOOKS / "glossary.md"
-TERM = re.compile(r"\*\*([^*\n]+?)\*\*\s*\(([^()\n]*[\uac00-\ud7a3][^()\n]*)\)")
+# The bold term, then its parenthesis (opened here, closed by _parenthesis). Cell text is
+# searched with runs of whitespace made single spaces, so a term or its parenthesis may
+# wrap a line of markdown ("the **region proposal\nnetwork** (RPN, 영역 제안 네트워크)").
+TERM_START = re.compile(r"\*\*([^*]+?)\*\*\s*\(")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+CODE_SPAN = re.compile(r"`[^`]*`")
 
 
 # Names that stay capitalised when a term starts a sentence.
 PROPER_NOUNS = {"Sobel", "Dice", "Gaussian", "Hungarian", "Felzenszwalb", "Bokeh", "Altair",
-                "Plotly", "Seaborn", "Matplotlib", "Fourier", "Laplacian"}
+                "Plotly", "Seaborn", "Matplotlib", "Fourier", "Laplacian", "Pearson", "Swiss",
+                "Isomap"}
 
 
 def _term_case(term: str) -> str:
-    """'Padding' at the start of a sentence becomes 'padding'; acronyms ('IoU', 'RoI',
-    'GAP') and proper names ('Sobel filter') keep their capitals."""
+    """'Padding' or 'Self-training' at the start of a sentence become 'padding' and
+    'self-training'; acronyms ('IoU', 'RoI', 'GAP') and proper names ('Sobel filter')
+    keep their capitals."""
     first = term.split()[0]
-    if first[:1].isupper() and first[1:].isalpha() and first[1:].islower() and first not in PROPER_NOUNS:
+    rest = first[1:].replace("-", "")
+    if first[:1].isupper() and rest.isalpha() and rest.islower() and first not in PROPER_NOUNS:
         return term[0].lower() + term[1:]
     return term
 
 
-def collect() -> dict[str, tuple[str, str]]:
-    """English term (lower case key) -> (Korean, notebook where it first appears)."""
+def _parenthesis(text: str, start: int) -> str | None:
+    """The text inside the parenthesis opened just before ``start``, nested parentheses
+    (``nn.AdaptiveAvgPool2d(1)``) included; None when it is never closed."""
+    depth = 1
+    for i in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[start:i]
+    return None
+
+
+def terms_in(markdown: str) -> list[tuple[str, str]]:
+    """(English, Korean) pairs marked ``**term** (한국어)`` in one markdown text.
+
+    Code spans inside the parenthesis are dropped (``(전역 평균 풀링, GAP; `nn.X(1)`)``
+    gives ``전역 평균 풀링, GAP``), and so is an explanation after a colon
+    (``(호버: rest the pointer ...)`` gives ``호버``); a parenthesis without Hangul is not a
+    glossary term.
+    """
+    text = re.sub(r"\s+", " ", markdown)
+    pairs = []
+    for match in TERM_START.finditer(text):
+        inside = _parenthesis(text, match.end())
+        if inside is None or not HANGUL.search(inside):
+            continue
+        korean = CODE_SPAN.sub("", inside).split(": ")[0].strip().rstrip(";,:").strip()
+        pairs.append((_term_case(match.group(1).strip()), korean))
+    return pairs
+
+
+def collect(notebooks: Path = NOTEBOOKS) -> dict[str, tuple[str, str, str]]:
+    """English term (lower case key) -> (English, Korean, notebook where it first appears)."""
     terms: dict[str, tuple[str, str, str]] = {}
-    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             if cell.cell_type != "markdown":
                 continue
-            for english, korean in TERM.findall(cell.source):
-                english = _term_case(english.strip())
-                terms.setdefault(english.lower(), (english, korean.strip(), path.name))
-    return {k: (v[0], v[1], v[2]) for k, v in sorted(terms.items())}
+            for english, korean in terms_in(cell.source):
+                terms.setdefault(english.lower(), (english, korean, path.name))
+    return dict(sorted(terms.items()))
 
 
 def render() -> str:
