@@ -63,6 +63,14 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         builder="ShapesGAPNet", kwargs=(("num_classes", 3), ("width", 16)),
         description="ShapesGAPNet, multi-label (circle, square, triangle) on 8,000 shapes "
                     "scenes with 1-3 objects (seed 1000); CAM and Grad-CAM in 06_cnn_visualization"),
+    "digits32_cnn": Checkpoint(
+        file="digits32_cnn.pt",
+        sha256="70af681fd52d56fdc14c2f8e94d59bf9df5948f9aee9be30f01efebd117ba600",
+        builder="DigitsCNN", kwargs=(),
+        description="DigitsCNN on the ten 32x32 digits, trained 30 epochs by "
+                    "scripts/trainers/digits32_cnn.py on the training part of the train split "
+                    "(data.train_val_split, seed 0); the reference score for the live CNN "
+                    "of 01_cnn_basics"),
     # --- new checkpoints go above this line (one entry each) ---
 }
 
