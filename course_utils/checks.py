@@ -21,6 +21,7 @@ def _array(x) -> np.ndarray:
 
 
 def _fail(name: str, problem: str, hint: str | None) -> None:
+    __tracebackhide__ = True  # IPython shows the learner's cell, not this helper's frames
     print(f"[x] {name}: {problem}")
     raise AssertionError(f"{name}: {problem}" + (f"\nHint: {hint}" if hint else ""))
 
@@ -28,6 +29,7 @@ def _fail(name: str, problem: str, hint: str | None) -> None:
 def check_close(name: str, got, expected, rtol: float = 1e-5, atol: float = 1e-6,
                 hint: str | None = None) -> None:
     """Pass when ``got`` and ``expected`` have the same shape and are allclose."""
+    __tracebackhide__ = True
     if got is None:
         _fail(name, "got None: the exercise returns nothing yet", hint)
     g, e = _array(got).astype(float), _array(expected).astype(float)
@@ -42,6 +44,7 @@ def check_close(name: str, got, expected, rtol: float = 1e-5, atol: float = 1e-6
 
 def check_equal(name: str, got, expected, hint: str | None = None) -> None:
     """Pass when ``got == expected`` exactly (numbers, strings, tuples, arrays)."""
+    __tracebackhide__ = True
     if isinstance(expected, (np.ndarray, list, tuple)) or hasattr(expected, "detach"):
         g, e = _array(got), _array(expected)
         if g.shape != e.shape or not np.array_equal(g, e):
@@ -53,6 +56,7 @@ def check_equal(name: str, got, expected, hint: str | None = None) -> None:
 
 def check_shape(name: str, got, expected: tuple[int, ...], hint: str | None = None) -> None:
     """Pass when ``got`` (a tensor, array or ``torch.Size``) has shape ``expected``."""
+    __tracebackhide__ = True
     if got is None:
         _fail(name, "got None: the exercise returns nothing yet", hint)
     shape = tuple(got.shape) if hasattr(got, "shape") else tuple(got)
@@ -64,6 +68,7 @@ def check_shape(name: str, got, expected: tuple[int, ...], hint: str | None = No
 def check_function(name: str, fn: Callable, reference: Callable, cases: Iterable[tuple],
                    rtol: float = 1e-5, atol: float = 1e-6, hint: str | None = None) -> None:
     """Call ``fn(*case)`` and ``reference(*case)`` for every case; pass when all agree."""
+    __tracebackhide__ = True
     cases = list(cases)
     if not cases:
         raise ValueError("check_function needs at least one case")
@@ -82,6 +87,7 @@ def check_function(name: str, fn: Callable, reference: Callable, cases: Iterable
 
 def check_true(name: str, condition: bool, problem: str, hint: str | None = None) -> None:
     """Pass when ``condition`` holds; otherwise report ``problem``."""
+    __tracebackhide__ = True
     if not bool(condition):
         _fail(name, problem, hint)
     print(f"[ok] {name}")

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from classroom import apply_metadata
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,10 @@ def execute(path: Path, save: bool = True, timeout: int = 600) -> float:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     wall = time.perf_counter() - start
     clean(nb)
+    try:  # nbgrader cell metadata of the exercises (scripts/classroom.py; nbval ignores it)
+        apply_metadata(nb, path.stem)
+    except ValueError as err:
+        print(f"{path.name}: no nbgrader metadata written: {err}", file=sys.stderr)
     if save:
         nbformat.write(nb, path)
     return wall
