@@ -37,13 +37,20 @@ def style_path(name: str = "course") -> Path:
 
 
 @contextmanager
-def course_style(dark: bool = False) -> Iterator[None]:
-    """Context manager: figures made inside use the course style (``dark=True``: its
-    dark variant); the previous settings come back on exit.
+def course_style(dark: bool | str = False) -> Iterator[None]:
+    """Context manager: figures made inside use the course style (``dark=True`` or
+    ``"dark"``: its dark variant; ``False`` or ``"light"``: the light one); the previous
+    settings come back on exit. Any other value raises ``ValueError``.
 
     >>> with charts.course_style(dark=True):
     ...     fig, ax = plt.subplots()
     """
+    if isinstance(dark, str):
+        if dark not in ("light", "dark"):
+            raise ValueError(f"dark must be True/False or 'light'/'dark', got {dark!r}")
+        dark = dark == "dark"
+    elif not isinstance(dark, bool):
+        raise TypeError(f"dark must be True/False or 'light'/'dark', got {type(dark).__name__}")
     sheets = [style_path("course")] + ([style_path("course-dark")] if dark else [])
     with plt.style.context(sheets):
         yield
@@ -156,3 +163,67 @@ def label_line_ends(ax, min_gap: float | None = None, fontsize: str = "small"):
         ax.annotate(ln.get_label(), (x_end, y), xytext=(4, 0), textcoords="offset points",
                     va="center", color=ln.get_color(), fontsize=fontsize)
     return ax
+
+
+def plotly_snapshot(fig, width: float = 6.0, height: float = 3.0):
+    """A static Matplotlib drawing of a plotly figure: its scatter, bar and histogram
+    traces (an animation's first frame), one panel per x axis with the facet titles,
+    colours and legend names of the plotly figure. Returns the Matplotlib figure.
+    Introduced in 13_interactive_and_themes (a picture for readers without a live
+    notebook)."""
+    if not (hasattr(fig, "data") and hasattr(fig, "layout")):
+        raise TypeError(f"fig must be a plotly Figure, got {type(fig).__name__}")
+    layout = fig.layout
+    xaxes = sorted(k for k in layout.to_plotly_json() if k.startswith("xaxis")) or ["xaxis"]
+    snap, axes = plt.subplots(1, len(xaxes), figsize=(width, height), sharey=True, squeeze=False)
+    panel = {"x" + k[5:]: ax for k, ax in zip(xaxes, axes[0])}
+    seen: set[str] = set()
+    for trace in fig.data:
+        ax = panel.get(trace.xaxis or "x", axes[0, 0])
+        colour = getattr(trace.marker, "color", None) if trace.marker is not None else None
+        colour = colour if isinstance(colour, str) else None
+        label = trace.name if trace.name and trace.name not in seen else None
+        seen.add(trace.name or "")
+        if trace.type == "scatter":
+            ax.scatter(trace.x, trace.y, s=8, alpha=0.7, color=colour, label=label)
+        elif trace.type == "bar":
+            ax.bar([str(v) for v in trace.x], trace.y, color=colour, label=label)
+        elif trace.type == "histogram":
+            ax.hist(trace.x, bins=20, alpha=0.6, color=colour, label=label)
+    for key, ax in zip(xaxes, axes[0]):
+        axis = layout[key]
+        ax.set_xlabel(axis.title.text or "")
+        lo, hi = axis.domain or (0, 1)
+        titles = [a.text for a in layout.annotations if a.text and a.y is not None and a.y >= 0.99
+                  and lo <= (a.x or 0) <= hi]
+        if titles:
+            ax.set_title(titles[0], fontsize="small")
+    axes[0, 0].set_ylabel(layout.yaxis.title.text or "count")
+    if seen - {""}:
+        snap.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right upper", fontsize="small")
+    if layout.title.text:
+        snap.suptitle(layout.title.text, fontsize="medium")
+    return snap
+
+
+def show_plotly(fig, static: bool = True) -> None:
+    """Display a plotly figure so every reader sees it: the interactive chart (plotly's
+    mime type: JupyterLab, VS Code) plus, with ``static``, a PNG snapshot from
+    ``plotly_snapshot`` in the same output, which GitHub, nbviewer and HTML exports show.
+    Introduced in 13_interactive_and_themes."""
+    import base64
+    import io
+
+    import plotly.io as pio
+    from IPython.display import display
+
+    if not (hasattr(fig, "data") and hasattr(fig, "layout")):
+        raise TypeError(f"fig must be a plotly Figure, got {type(fig).__name__}")
+    bundle = pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict())
+    if static:
+        snap = plotly_snapshot(fig, width=(fig.layout.width or 600) / 100, height=(fig.layout.height or 350) / 100)
+        buffer = io.BytesIO()
+        snap.savefig(buffer, format="png", dpi=80)
+        plt.close(snap)
+        bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+    display(bundle, raw=True)

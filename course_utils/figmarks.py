@@ -87,7 +87,7 @@ def check_end_labels(name: str, ax, ends: pd.Series, max_gap: float, hint: str |
                 np.datetime64) else np.max(np.asarray(ln.get_xdata(), float)) for ln in ax.get_lines())
     for label, last in ends.items():
         t = texts[str(label)]
-        x, y = t.get_position()
+        x, y = t.xy if isinstance(t, mpl.text.Annotation) and t.anncoords != "data" else t.get_position()
         x = mpl.dates.date2num(x) if not isinstance(x, (int, float, np.floating)) else x
         if x < x_end:
             _fail(name, f"{label!r} is written at x = {mpl.dates.num2date(x):%Y-%m-%d}, left of the last point",

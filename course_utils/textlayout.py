@@ -22,6 +22,9 @@ from matplotlib.text import Text
 
 #: Overlaps and overhangs smaller than this (pixels) are ignored: anti-aliasing, rounding.
 TOLERANCE_PX = 1.5
+#: A text with this gid (``ax.text(..., gid=ALLOW_OVERLAP)``) may overlap others: a
+#: deliberate collision shown to teach it. It must still stay inside the figure.
+ALLOW_OVERLAP = "allow-overlap"
 
 
 @dataclass
@@ -140,6 +143,8 @@ def text_problems(fig, tol: float = TOLERANCE_PX, limit: int = 8) -> list[str]:
         iy = np.minimum(boxes[:, None, 3], boxes[None, :, 3]) - np.maximum(boxes[:, None, 1], boxes[None, :, 1])
         candidates = np.argwhere(np.triu((ix > tol) & (iy > tol), k=1))
         for i, j in candidates:
+            if ALLOW_OVERLAP in (texts[i].artist.get_gid(), texts[j].artist.get_gid()):
+                continue
             if not _separated(texts[i].corners, texts[j].corners, tol):
                 problems.append(f"{texts[i].where()} overlaps {texts[j].where()}")
     if len(problems) > limit:

@@ -29,6 +29,9 @@ def set_theme(compact_png: bool = True) -> None:
     """
     import warnings
 
+    if not isinstance(compact_png, bool):
+        raise TypeError(f"compact_png must be True or False, got {compact_png!r}; for the dark look use "
+                        "`with charts.course_style(dark=True):`")
     mpl.rcdefaults()
     plt.style.use(STYLE_FILE)
     warnings.filterwarnings("ignore", message="The figure layout has changed to tight")

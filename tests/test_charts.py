@@ -29,7 +29,7 @@ def test_course_style_applies_inside_and_restores_after():
     with plt.style.context("default"):
         before = dict(mpl.rcParams)
         with charts.course_style():
-            assert mpl.rcParams["figure.dpi"] == 80
+            assert mpl.rcParams["figure.dpi"] == 100
             assert mpl.rcParams["axes.spines.top"] is False
         with charts.course_style(dark=True):
             fig, ax = plt.subplots()
@@ -137,3 +137,65 @@ def test_label_line_ends_needs_labelled_lines():
         charts.label_line_ends(ax)
 
 
+
+
+def test_course_style_reads_light_and_dark_words_and_rejects_others():
+    with charts.course_style("dark"):
+        assert plt.rcParams["figure.facecolor"] == "#1e1e24"
+    with charts.course_style("light"):
+        assert plt.rcParams["figure.facecolor"] == "white"
+    with pytest.raises(ValueError, match="dark must be"):
+        with charts.course_style("drak"):
+            pass
+    with pytest.raises(TypeError, match="dark must be"):
+        with charts.course_style(1):
+            pass
+
+
+def test_set_theme_rejects_a_style_name():
+    from course_utils import viz
+
+    with pytest.raises(TypeError, match="compact_png"):
+        viz.set_theme("dark")
+
+
+def test_plotly_snapshot_draws_the_traces_of_each_facet():
+    import plotly.express as px
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [2.0, 1.0, 4.0, 3.0],
+                          "g": ["a", "b", "a", "b"], "f": ["p", "p", "q", "q"]})
+    fig = px.scatter(frame, x="x", y="y", color="g", facet_col="f")
+    snap = charts.plotly_snapshot(fig)
+    assert len(snap.axes) == 2
+    points = sorted(tuple(p) for ax in snap.axes for c in ax.collections for p in c.get_offsets())
+    assert points == sorted(zip(frame["x"], frame["y"]))        # every point, once
+    assert sorted(ax.get_title() for ax in snap.axes) == ["f=p", "f=q"]
+
+
+def test_show_plotly_stores_both_the_live_and_the_static_picture(monkeypatch):
+    import IPython.display
+    import plotly.express as px
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    charts.show_plotly(px.bar(x=["a", "b"], y=[1, 2]))
+    assert set(shown[0]) == {"application/vnd.plotly.v1+json", "image/png"}
+
+
+BAD_INPUTS = [
+    (charts.style_path, ("nope",), {}, ValueError, "style"),
+    (charts.palette, ("nope",), {}, ValueError, "palette"),
+    (charts.radar_angles, (2,), {}, ValueError, "3 axes"),
+    (charts.radar_chart, ([1, 2],), {}, ValueError, "values"),
+    (charts.spread_labels, ([[1, 2]], 1.0), {}, ValueError, "positions"),
+    (charts.label_line_ends, (plt.subplots()[1],), {}, ValueError, "labelled lines"),
+    (charts.plotly_snapshot, ("fig",), {}, TypeError, "fig"),
+    (charts.show_plotly, (None,), {}, TypeError, "fig"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=lambda c: c[0].__name__)
+def test_bad_inputs(case):
+    fn, args, kwargs, exc, text = case
+    with pytest.raises(exc, match=text):
+        fn(*args, **kwargs)
