@@ -22,7 +22,7 @@ def _image(shape=(6, 8, 3)):
 def test_set_theme_applies_style_file():
     with mpl.rc_context():
         viz.set_theme()
-        assert mpl.rcParams["figure.dpi"] == 80
+        assert mpl.rcParams["figure.dpi"] == 100
         assert list(mpl.rcParams["figure.figsize"]) == [5.0, 3.5]
         assert mpl.rcParams["axes.spines.top"] is False
         colours = [c["color"].lower() for c in mpl.rcParams["axes.prop_cycle"]]
