@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validate import check_relative_parts
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 _VALID_DEVICES = ("cpu", "cuda", "mps")
@@ -22,10 +24,13 @@ def get_device(prefer: str | None = None):
     """
     import torch
 
+    if prefer is not None and not isinstance(prefer, str):
+        raise TypeError(f"prefer must be a device name {_VALID_DEVICES} or None, got {prefer!r}")
+    source = "prefer" if prefer else "COURSE_DEVICE"
     choice = prefer or os.environ.get("COURSE_DEVICE") or None
     if choice is not None:
         if choice not in _VALID_DEVICES:
-            raise ValueError(f"device must be one of {_VALID_DEVICES}, got {choice!r}")
+            raise ValueError(f"{source}: device must be one of {_VALID_DEVICES}, got {choice!r}")
         available = {"cpu": True, "cuda": torch.cuda.is_available(),
                      "mps": torch.backends.mps.is_available()}
         if not available[choice]:
@@ -58,8 +63,10 @@ def scratch_dir(*parts: str) -> Path:
     """Return (and create) a folder under the git-ignored ``scratch/`` folder.
 
     Everything a notebook writes (TensorBoard logs, submissions) goes here, never into
-    ``data/``. ``COURSE_SCRATCH`` moves the whole folder elsewhere.
+    ``data/``. ``COURSE_SCRATCH`` moves the whole folder elsewhere. ``parts`` are relative
+    folder names: an absolute path or ``..`` would leave ``scratch/`` and is an error.
     """
+    check_relative_parts("parts", parts)
     root = Path(os.environ.get("COURSE_SCRATCH", REPO_ROOT / "scratch"))
     path = root.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)

@@ -124,3 +124,28 @@ def test_importing_course_utils_keeps_albumentations_offline():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == "", proc.stderr
+
+
+BAD_INPUTS = [
+    (core.get_device, ("gpu",), {}, ValueError, "prefer"),
+    (core.get_device, (0,), {}, TypeError, "prefer"),
+    (core.seed_everything, (-1,), {}, ValueError, "seed"),
+    (core.seed_everything, ("0",), {}, ValueError, "seed"),
+    (core.scratch_dir, ("/tmp/course_scratch_escape",), {}, ValueError, "parts"),
+    (core.scratch_dir, ("logs", "../../outside"), {}, ValueError, "parts"),
+    (core.scratch_dir, (3,), {}, TypeError, "parts"),
+]
+
+
+def test_scratch_dir_refuses_absolute_path_without_creating_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_SCRATCH", str(tmp_path / "scratch"))
+    outside = tmp_path / "outside"
+    with pytest.raises(ValueError, match="absolute path"):
+        core.scratch_dir(str(outside))
+    assert not outside.exists()
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)
