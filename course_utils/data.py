@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 
+from ._validate import check_int, check_number, check_sequence, describe
 from .shapes import ShapesScenes
 
 #: Photos bundled with scikit-image (no download needed), by name.
@@ -21,14 +22,26 @@ DIGIT_CLASSES = tuple(str(d) for d in range(10))
 
 
 def image_to_tensor(image: np.ndarray) -> torch.Tensor:
-    """``uint8`` image ``(H, W)`` or ``(H, W, C)`` in 0..255 -> ``float32`` ``(C, H, W)`` in [0, 1]."""
+    """``uint8`` image ``(H, W)`` or ``(H, W, C)`` in 0..255 -> ``float32`` ``(C, H, W)`` in [0, 1].
+
+    A NumPy array, or a ``uint8`` tensor in the same channels-last layout. A
+    channels-first ``(C, H, W)`` image (C in 1, 3, 4 and a last axis that is not) is an
+    error: it is already a tensor layout, and transposing it again would scramble it.
+    """
+    if hasattr(image, "detach"):
+        image = image.detach().cpu().numpy()
     image = np.asarray(image)
     if image.dtype != np.uint8:
-        raise TypeError(f"expected a uint8 image with values 0..255, got dtype {image.dtype}")
+        raise TypeError(f"image: expected a uint8 image with values 0..255, got dtype {image.dtype}"
+                        + (" (a float image in [0, 1] is already converted)" if image.dtype.kind == "f" else ""))
     if image.ndim == 2:
         image = image[..., None]
     if image.ndim != 3:
-        raise ValueError(f"expected an image of shape (H, W) or (H, W, C), got {image.shape}")
+        raise ValueError(f"image: expected an image of shape (H, W) or (H, W, C), got {image.shape}")
+    if image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"image: expected channels last (H, W, C), got shape {image.shape}, which looks "
+                         f"channels-first (C, H, W); pass image.transpose(1, 2, 0) (a tensor: "
+                         f"image.permute(1, 2, 0)) or use it as it is")
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 255.0
 
 
@@ -37,7 +50,7 @@ def load_photo(name: str = "astronaut", max_side: int | None = None) -> np.ndarr
     as ``(H, W)``). ``name`` is one of ``PHOTOS``; ``max_side`` shrinks the photo
     (anti-aliased) so that its longer side is at most that many pixels."""
     if name not in PHOTOS:
-        raise ValueError(f"unknown photo {name!r}; choose one of {PHOTOS}")
+        raise ValueError(f"name: unknown photo {name!r}; choose one of {PHOTOS}")
     if max_side is not None and (not isinstance(max_side, int) or max_side < 8):
         raise ValueError(f"max_side must be an int >= 8 or None, got {max_side!r}")
     from skimage import data as skdata
@@ -99,14 +112,14 @@ def digits_datasets(size: int = 32, classes: Sequence[int] | None = None,
     """
     from sklearn.model_selection import train_test_split
 
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+    check_number("test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True)
+    check_int("seed", seed, low=0)
     X, y = load_digits(size)
     idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=test_size,
                                            random_state=seed, stratify=y.numpy())
     idx_train, idx_test = np.sort(idx_train), np.sort(idx_test)
     if classes is not None:
-        classes = list(classes)
+        classes = check_sequence("classes", classes)
         if not classes or len(set(classes)) != len(classes) or not set(classes) <= set(range(10)):
             raise ValueError(f"classes must be distinct digits 0..9, got {classes}")
         lookup = torch.full((10,), -1, dtype=torch.int64)
@@ -130,6 +143,7 @@ def train_val_split(dataset: Dataset, val_size: float = 0.2, seed: int = 0) -> t
 
     if isinstance(val_size, bool) or not isinstance(val_size, float) or not 0.0 < val_size < 1.0:
         raise ValueError(f"val_size must be a float in (0, 1), got {val_size!r}")
+    check_int("seed", seed, low=0)
     y = labels_of(dataset).numpy()
     idx_train, idx_val = train_test_split(np.arange(len(y)), test_size=val_size,
                                           random_state=seed, stratify=y)
@@ -149,6 +163,11 @@ def make_loaders(train: Dataset, test: Dataset, batch_size: int = 64, seed: int 
     validation set there while making choices, the test set for the final measurement)."""
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_int("seed", seed, low=0)
+    for name, dataset in (("train", train), ("test", test)):
+        if isinstance(dataset, (torch.Tensor, np.ndarray)) or not hasattr(dataset, "__getitem__"):
+            raise TypeError(f"{name} must be a Dataset of (x, y) pairs, got {describe(dataset)}; "
+                            f"wrap tensors as TensorDataset(X, y)")
     gen = torch.Generator().manual_seed(seed)
     return (DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen,
                        collate_fn=collate_fn),
@@ -163,7 +182,7 @@ def labels_of(dataset: Dataset) -> torch.Tensor:
         return dataset.tensors[1]
     if isinstance(dataset, ShapesDataset):
         return torch.as_tensor(dataset.scenes.class_labels())
-    raise TypeError(f"expected a TensorDataset, ShapesDataset or a Subset of one, "
+    raise TypeError(f"dataset: expected a TensorDataset, ShapesDataset or a Subset of one, "
                     f"got {type(dataset).__name__}")
 
 
@@ -171,6 +190,7 @@ def few_labels(dataset: Dataset, per_class: int, seed: int = 0) -> Subset:
     """A ``Subset`` with ``per_class`` randomly chosen examples of every class."""
     if not isinstance(per_class, int) or per_class < 1:
         raise ValueError(f"per_class must be a positive int, got {per_class!r}")
+    check_int("seed", seed, low=0)
     y = labels_of(dataset)
     gen = torch.Generator().manual_seed(seed)
     chosen = []
@@ -200,6 +220,9 @@ class ShapesDataset(Dataset):
     def __init__(self, scenes: ShapesScenes, task: str = "classification"):
         if task not in self.TASKS:
             raise ValueError(f"task must be one of {self.TASKS}, got {task!r}")
+        if not isinstance(scenes, ShapesScenes):
+            raise TypeError(f"scenes must be a shapes.ShapesScenes (from shapes.make_shapes_scenes), "
+                            f"got {describe(scenes)}")
         self.scenes, self.task = scenes, task
         self.images = torch.from_numpy(scenes.images).permute(0, 3, 1, 2).float() / 255.0
         self._labels = torch.as_tensor(scenes.class_labels())
@@ -224,5 +247,9 @@ class ShapesDataset(Dataset):
 
 def detection_collate(batch):
     """Collate ``(image, target)`` pairs into a stacked image batch and a list of targets."""
+    batch = check_sequence("batch", batch)
+    if not batch or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in batch):
+        raise ValueError(f"batch must be a non-empty list of (image, target) pairs, got "
+                         f"{describe(batch)}" + (f" whose first item is {describe(batch[0])}" if batch else ""))
     images, targets = zip(*batch)
     return torch.stack(images), list(targets)

@@ -359,3 +359,44 @@ def test_detection_collate(scenes):
     train_loader, _ = data.make_loaders(ds, ds, batch_size=4, collate_fn=data.detection_collate)
     batch_images, batch_targets = next(iter(train_loader))
     assert batch_images.shape == (4, 3, 64, 64) and len(batch_targets) == 4
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+
+_RGB = np.zeros((8, 6, 3), dtype=np.uint8)
+_DS = TensorDataset(torch.zeros(6, 2), torch.tensor([0, 1, 0, 1, 0, 1]))
+
+BAD_INPUTS = [
+    (data.image_to_tensor, (_RGB.transpose(2, 0, 1),), {}, ValueError, "image"),
+    (data.image_to_tensor, (torch.from_numpy(_RGB.transpose(2, 0, 1)),), {}, ValueError, "image"),
+    (data.image_to_tensor, (_RGB / 255.0,), {}, TypeError, "image"),
+    (data.load_photo, ("lena",), {}, ValueError, "name"),
+    (data.load_photo, ("camera",), {"max_side": 4}, ValueError, "max_side"),
+    (data.load_digits, (4,), {}, ValueError, "size"),
+    (data.digits_datasets, (), {"test_size": "0.2"}, TypeError, "test_size"),
+    (data.digits_datasets, (), {"classes": 5}, TypeError, "classes"),
+    (data.digits_datasets, (), {"classes": "01234"}, TypeError, "classes"),
+    (data.digits_datasets, (), {"seed": -1}, ValueError, "seed"),
+    (data.train_val_split, (_DS,), {"val_size": 20}, ValueError, "val_size"),
+    (data.train_val_split, (torch.zeros(6, 2),), {}, TypeError, "dataset"),
+    (data.load_data_digits, (0,), {}, ValueError, "batch_size"),
+    (data.make_loaders, (torch.zeros(6, 2), _DS), {}, TypeError, "train"),
+    (data.make_loaders, (_DS, _DS), {"seed": 1.5}, TypeError, "seed"),
+    (data.labels_of, ([(torch.zeros(2), 0)],), {}, TypeError, "dataset"),
+    (data.few_labels, (_DS, 0), {}, ValueError, "per_class"),
+    (data.ShapesDataset, (shapes.make_shapes_scenes(1).images,), {}, TypeError, "scenes"),
+    (data.ShapesDataset, (shapes.make_shapes_scenes(1), "boxes"), {}, ValueError, "task"),
+    (data.detection_collate, ([],), {}, ValueError, "batch"),
+    (data.detection_collate, ([torch.zeros(3, 4, 4)],), {}, ValueError, "batch"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)
+
+
+def test_image_to_tensor_accepts_uint8_hwc_tensor():
+    image = np.random.default_rng(1).integers(0, 256, size=(5, 7, 3), dtype=np.uint8)
+    torch.testing.assert_close(data.image_to_tensor(torch.from_numpy(image)), data.image_to_tensor(image))
