@@ -71,6 +71,30 @@ CHECKPOINTS: dict[str, Checkpoint] = {
                     "scripts/trainers/digits32_cnn.py on the training part of the train split "
                     "(data.train_val_split, seed 0); the reference score for the live CNN "
                     "of 01_cnn_basics"),
+    "digits10_rotation": Checkpoint(
+        file="digits10_rotation.pt",
+        sha256="c18d2500f1e8528b5e54de72bfd3c51997de120e6557ff56038de603d692527a",
+        builder="selfsup.SelfSupNet", kwargs=(("out_dim", 4), ("in_channels", 1), ("width", 16),
+                                              ("head", "linear")),
+        description="SelfSupNet (61k parameters) trained by scripts/trainers/digits10_rotation.py "
+                    "on the rotation pretext task with the unlabeled 16x16 digits of the train "
+                    "split; linear probes in 10_self_supervised"),
+    "digits10_simclr": Checkpoint(
+        file="digits10_simclr.pt",
+        sha256="009f161467bb33031457067447cf8f50d47df4ed8e35c4643013bd9a137f11b6",
+        builder="selfsup.SelfSupNet", kwargs=(("out_dim", 64), ("in_channels", 1), ("width", 16),
+                                              ("head", "mlp")),
+        description="SelfSupNet with an MLP projection head trained SimCLR-style (NT-Xent) by "
+                    "scripts/trainers/digits10_simclr.py on the unlabeled 16x16 digits of the "
+                    "train split; linear probes in 10_self_supervised"),
+    "digits10_supervised": Checkpoint(
+        file="digits10_supervised.pt",
+        sha256="de7371fd38d948d79fa12e8a0dad3ab780fc3ba7071c5346b41d41d0f741ca3f",
+        builder="selfsup.SelfSupNet", kwargs=(("out_dim", 10), ("in_channels", 1), ("width", 16),
+                                              ("head", "linear")),
+        description="SelfSupNet trained with all 1,347 labels of the 16x16 digits train split "
+                    "by scripts/trainers/digits10_supervised.py; the supervised reference of "
+                    "the linear-probe table in 10_self_supervised"),
     # --- new checkpoints go above this line (one entry each) ---
 }
 
