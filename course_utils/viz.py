@@ -11,6 +11,9 @@ from pathlib import Path
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+
+from ._validate import check_int, check_number, check_sequence, check_str_list, describe
 
 STYLE_FILE = Path(__file__).with_name("styles") / "course.mplstyle"
 #: Okabe-Ito colours, colour-blind safe; class ``i`` is drawn in ``PALETTE[i]``.
@@ -46,9 +49,16 @@ def quantize_png(data: bytes, colors: int = 256) -> bytes:
 
     from PIL import Image
 
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"data must be the bytes of a PNG file, got {describe(data)}")
+    check_int("colors", colors)
     if not 2 <= colors <= 256:
         raise ValueError(f"colors must be in 2..256, got {colors}")
-    image = Image.open(io.BytesIO(data)).convert("RGB")
+    try:
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+    except OSError as err:
+        raise ValueError(f"data must be the bytes of a PNG file, got {len(data)} bytes that are not "
+                         f"an image ({err})") from None
     out = io.BytesIO()
     image.quantize(colors).save(out, format="png", optimize=True)
     return out.getvalue()
@@ -100,23 +110,52 @@ def to_numpy_image(image) -> np.ndarray:
     if hasattr(image, "detach"):
         image = image.detach().cpu().numpy()
     image = np.asarray(image)
+    if image.dtype.kind not in "biuf":
+        raise TypeError(f"image must be a numeric tensor or array, got {describe(image)}")
+    if image.ndim == 4:
+        raise ValueError(f"image: expected an image, not a batch: got shape {image.shape}; "
+                         f"show one with image[0] or all with show_images(...)")
     if image.ndim == 3 and image.shape[0] in (1, 3, 4) and image.shape[-1] not in (1, 3, 4):
         image = image.transpose(1, 2, 0)                  # CHW -> HWC
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] not in (3, 4)):
-        raise ValueError(f"expected an image (H, W), (H, W, C) or (C, H, W) with C in 1, 3, 4; "
+        raise ValueError(f"image: expected an image (H, W), (H, W, C) or (C, H, W) with C in 1, 3, 4; "
                          f"got shape {image.shape}")
     return image
 
 
 def denormalize(image, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
-    """Undo ``Normalize(mean, std)`` on a ``(C, H, W)`` or ``(N, C, H, W)`` tensor/array
-    and clip to [0, 1]."""
-    mean_a, std_a = np.asarray(mean, dtype=np.float32), np.asarray(std, dtype=np.float32)
-    if image.ndim not in (3, 4) or image.shape[-3] != len(mean_a) or len(std_a) != len(mean_a):
-        raise ValueError(f"expected (C, H, W) or (N, C, H, W) with C = {len(mean_a)} = len(std), "
-                         f"got shape {tuple(image.shape)} and {len(std_a)} std values")
+    """Undo ``Normalize(mean, std)`` on a float ``(C, H, W)`` or ``(N, C, H, W)`` tensor/array
+    and clip to [0, 1].
+
+    ``image`` must be what ``Normalize`` returned: floats of order 1. An integer (``uint8``)
+    image, or floats in 0..255, was never normalized and is an error (it would come back
+    all white).
+    """
+    mean_a = np.asarray(check_sequence("mean", mean), dtype=np.float32)
+    std_a = np.asarray(check_sequence("std", std), dtype=np.float32)
+    if not (hasattr(image, "ndim") and hasattr(image, "dtype")):
+        raise TypeError(f"image must be a float tensor or array (C, H, W) or (N, C, H, W), "
+                        f"got {describe(image)}")
+    if str(image.dtype).replace("torch.", "").startswith(("uint", "int", "bool")):
+        raise TypeError(f"image must be a normalized float image, got dtype {image.dtype}: an integer "
+                        f"(0..255) image was never normalized; convert it with "
+                        f"data.image_to_tensor or image.float() / 255 first")
+    if image.ndim not in (3, 4) or image.shape[-3] != len(mean_a):
+        raise ValueError(f"image: expected (C, H, W) or (N, C, H, W) with C = {len(mean_a)} = len(mean), "
+                         f"got shape {tuple(image.shape)}")
+    if len(std_a) != len(mean_a):
+        raise ValueError(f"std must have one value per channel ({len(mean_a)}, like mean), "
+                         f"got {len(std_a)} std values")
+    if np.any(std_a <= 0):
+        raise ValueError(f"std must be positive, got {std_a.tolist()}")
+    top = float(np.max(np.abs(np.r_[(1 - mean_a) / std_a, mean_a / std_a])))
+    count = image.numel() if hasattr(image, "numel") else image.size
+    biggest = float(abs(image).max()) if count else 0.0
+    if biggest > 10 * top + 10:
+        raise ValueError(f"image values reach {biggest:.1f}, but a normalized image stays within about "
+                         f"+-{top:.1f}: it looks like 0..255 pixel values; divide by 255 and normalize first")
     shape = (-1, 1, 1)
     if hasattr(image, "detach"):
         import torch
@@ -129,6 +168,7 @@ def denormalize(image, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[floa
 
 def show_image(image, ax=None, title: str | None = None, cmap: str | None = None, **kwargs):
     """Show one image (tensor or array, CHW or HWC) without axis ticks; returns the axes."""
+    _check_ax(ax)
     ax = ax if ax is not None else plt.subplots(figsize=(3, 3))[1]
     img = to_numpy_image(image)
     # Small images (the 32x32 digits, 64x64 scenes) are enlarged: show crisp pixels.
@@ -148,16 +188,24 @@ def show_images(images, titles: Sequence[str] | None = None, ncols: int = 8,
 
     ``images``: sequence or batch ``(N, C, H, W)`` / ``(N, H, W, C)`` / ``(N, H, W)``.
     """
+    if not hasattr(images, "__len__") or isinstance(images, (str, dict)):
+        raise TypeError(f"images must be a batch or a list of images, got {describe(images)}")
+    if hasattr(images, "ndim") and images.ndim not in (3, 4):
+        raise ValueError(f"images must be a batch (N, C, H, W), (N, H, W, C) or (N, H, W), "
+                         f"got shape {tuple(images.shape)}")
     n = len(images)
     if n == 0:
-        raise ValueError("show_images needs at least one image")
-    if titles is not None and len(titles) != n:
-        raise ValueError(f"got {n} images but {len(titles)} titles")
+        raise ValueError("images: show_images needs at least one image, got 0")
+    if titles is not None and len(check_str_list("titles", titles)) != n:
+        raise ValueError(f"titles: got {n} images but {len(titles)} titles")
+    check_int("ncols", ncols, low=1)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     if axes is None:
         _, axes = plt.subplots(nrows, ncols, figsize=(scale * ncols, scale * nrows + 0.2 * nrows),
                                squeeze=False)
+    if np.asarray(axes).size != nrows * ncols:
+        raise ValueError(f"axes must hold {nrows * ncols} axes ({nrows} x {ncols}), got {np.asarray(axes).size}")
     axes = np.asarray(axes).reshape(nrows, ncols)
     for i, ax in enumerate(axes.flat):
         if i < n:
@@ -177,8 +225,11 @@ def show_boxes(image, boxes, labels: Sequence[str] | None = None, ax=None,
     if np.any(boxes[:, 2] < boxes[:, 0]) or np.any(boxes[:, 3] < boxes[:, 1]):
         raise ValueError("boxes must be (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1; "
                          "convert xywh or cxcywh boxes first")
-    if labels is not None and len(labels) != len(boxes):
-        raise ValueError(f"got {len(boxes)} boxes but {len(labels)} labels")
+    if labels is not None and len(check_str_list("labels", labels)) != len(boxes):
+        raise ValueError(f"labels: got {len(boxes)} boxes but {len(labels)} labels")
+    for name, values in (("scores", scores), ("colors", colors)):
+        if values is not None and (isinstance(values, str) or len(values) != len(boxes)):
+            raise ValueError(f"{name} must have one entry per box ({len(boxes)}), got {describe(values)}")
     ax = show_image(image, ax=ax)
     for k, (x1, y1, x2, y2) in enumerate(boxes):
         color = (colors[k] if colors is not None else PALETTE[k % len(PALETTE)])
@@ -199,10 +250,14 @@ def mask_to_rgb(mask, num_classes: int | None = None) -> np.ndarray:
     coloured ``PALETTE[i - 1]``."""
     mask = np.asarray(mask.detach().cpu() if hasattr(mask, "detach") else mask)
     if mask.ndim != 2 or not np.issubdtype(mask.dtype, np.integer):
-        raise ValueError(f"expected an integer mask of shape (H, W), got {mask.dtype} {mask.shape}")
+        raise ValueError(f"mask: expected an integer mask of shape (H, W), got {mask.dtype} {mask.shape}"
+                         + (" (take logits.argmax(dim=0) first)" if mask.dtype.kind == "f" else ""))
+    if num_classes is not None:
+        check_int("num_classes", num_classes, low=1)
     k = int(mask.max()) + 1 if num_classes is None else num_classes
     if mask.min() < 0 or mask.max() >= k:
-        raise ValueError(f"mask values must be in 0..{k - 1}, got {mask.min()}..{mask.max()}")
+        raise ValueError(f"mask values must be in 0..{k - 1} (num_classes={num_classes}), "
+                         f"got {mask.min()}..{mask.max()}")
     lut = np.zeros((k, 3))
     for i in range(1, k):
         lut[i] = mpl.colors.to_rgb(PALETTE[(i - 1) % len(PALETTE)])
@@ -211,6 +266,7 @@ def mask_to_rgb(mask, num_classes: int | None = None) -> np.ndarray:
 
 def show_mask(image, mask, ax=None, alpha: float = 0.5, num_classes: int | None = None):
     """Overlay an integer mask ``(H, W)`` on an image; background stays see-through."""
+    check_number("alpha", alpha, low=0.0, high=1.0)
     img = to_numpy_image(image).astype(float)
     if img.max() > 1.0:
         img = img / 255.0
@@ -225,15 +281,18 @@ def show_mask(image, mask, ax=None, alpha: float = 0.5, num_classes: int | None 
 
 def plot_history(history, metrics: Sequence[str] | None = None, ax=None):
     """Plot per-epoch values of a ``train.History`` (or a dict of lists); returns the axes."""
+    if not (isinstance(history, dict) or hasattr(history, "as_dict")):
+        raise TypeError(f"history must be a train.History or a dict of lists, got {describe(history)}")
     data = history if isinstance(history, dict) else history.as_dict()
-    if metrics is not None and len(metrics) == 0:
+    if metrics is not None and len(check_str_list("metrics", metrics)) == 0:
         raise ValueError("metrics is empty: name at least one, or pass None for all")
     names = [m for m in (metrics if metrics is not None else data) if m != "epoch"]
     if not names:
-        raise ValueError("the history has no recorded metrics yet")
+        raise ValueError("history has no recorded metrics yet")
     missing = [m for m in names if m not in data]
     if missing:
-        raise KeyError(f"history has no {missing}; it has {sorted(data)}")
+        raise KeyError(f"metrics: history has no {missing}; it has {sorted(data)}")
+    _check_ax(ax)
     ax = ax if ax is not None else plt.subplots()[1]
     epochs = data.get("epoch", list(range(1, len(data[names[0]]) + 1)))
     for name in names:
@@ -241,3 +300,9 @@ def plot_history(history, metrics: Sequence[str] | None = None, ax=None):
     ax.set_xlabel("epoch")
     ax.legend()
     return ax
+
+
+def _check_ax(ax) -> None:
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {describe(ax)}"
+                        + ("; pick one: axes[i] or axes[i, j]" if isinstance(ax, np.ndarray) else ""))

@@ -1,6 +1,8 @@
 """Tests of course_utils.viz: theme, image conversion, and the artists each helper draws."""
 from __future__ import annotations
 
+import re
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -294,3 +296,52 @@ def test_quantize_png_keeps_size_and_limits_colours():
 def test_compact_png_is_a_no_op_outside_jupyter():
     assert viz._use_compact_png() is False
     viz.set_theme()          # must not fail outside IPython
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+
+_IMG = torch.rand(3, 6, 6)
+
+BAD_INPUTS = [
+    (viz.set_theme, ("dark",), {}, TypeError, "compact_png"),
+    (viz.quantize_png, ("figure.png",), {}, TypeError, "data"),
+    (viz.quantize_png, (b"not a png",), {}, ValueError, "data"),
+    (viz.quantize_png, (b"",), {"colors": 1}, ValueError, "colors"),
+    (viz.to_numpy_image, (torch.rand(2, 3, 6, 6),), {}, ValueError, "image"),
+    (viz.to_numpy_image, ("cat.png",), {}, TypeError, "image"),
+    (viz.denormalize, ((_IMG * 255).to(torch.uint8),), {}, TypeError, "image"),
+    (viz.denormalize, (_IMG * 255,), {}, ValueError, "0..255"),
+    (viz.denormalize, ([[0.0]],), {}, TypeError, "image"),
+    (viz.denormalize, (_IMG,), {"mean": (0.5,), "std": (0.2, 0.2, 0.2)}, ValueError, "len(mean)"),
+    (viz.denormalize, (_IMG,), {"std": (0.2, 0.2)}, ValueError, "std"),
+    (viz.denormalize, (_IMG,), {"std": 0.5}, TypeError, "std"),
+    (viz.show_image, (_IMG,), {"ax": "left"}, TypeError, "ax"),
+    (viz.show_images, (torch.rand(2, 3, 6, 6),), {"titles": "ab"}, TypeError, "titles"),
+    (viz.show_images, (torch.rand(2, 3, 6, 6),), {"ncols": 0}, ValueError, "ncols"),
+    (viz.show_images, (torch.rand(6, 6),), {}, ValueError, "images"),
+    (viz.show_images, ([],), {}, ValueError, "images"),
+    (viz.show_boxes, (_IMG, [[5, 5, 2, 8]]), {}, ValueError, "boxes"),
+    (viz.show_boxes, (_IMG, [[0, 0, 2, 2], [1, 1, 3, 3]]), {"labels": "ab"}, TypeError, "labels"),
+    (viz.show_boxes, (_IMG, [[0, 0, 2, 2]]), {"scores": [0.9, 0.8]}, ValueError, "scores"),
+    (viz.show_boxes, (_IMG, [[0, 0, 2, 2], [1, 1, 3, 3]]), {"colors": "red"}, ValueError, "colors"),
+    (viz.mask_to_rgb, (torch.rand(6, 6),), {}, ValueError, "mask"),
+    (viz.mask_to_rgb, (torch.zeros(6, 6, dtype=torch.int64),), {"num_classes": 2.0}, TypeError,
+     "num_classes"),
+    (viz.show_mask, (_IMG, torch.zeros(6, 6, dtype=torch.int64)), {"alpha": 50}, ValueError, "alpha"),
+    (viz.show_mask, (_IMG, torch.zeros(5, 6, dtype=torch.int64)), {}, ValueError, "mask"),
+    (viz.plot_history, ([0.5, 0.4],), {}, TypeError, "history"),
+    (viz.plot_history, ({"val_acc": [0.5]},), {"metrics": "val_acc"}, TypeError, "metrics"),
+    (viz.plot_history, ({"val_acc": [0.5]},), {"metrics": ["val_loss"]}, KeyError, "metrics"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=re.escape(name)):
+        fn(*args, **kwargs)
+
+
+def test_denormalize_refuses_uint8_that_would_come_back_white():
+    image = torch.randint(0, 256, (3, 4, 4), dtype=torch.uint8)
+    with pytest.raises(TypeError, match="uint8"):
+        viz.denormalize(image)
