@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._validate import check_int, describe
+
 OBJECT_CLASSES = ("circle", "square", "triangle")
 #: Mask values: 0 is background, object class ``i`` (0-based) is ``i + 1``; the same
 #: ids are the detection labels, as in torchvision where 0 means background.
@@ -40,6 +42,26 @@ class ShapesScenes:
     boxes: list[np.ndarray]
     masks: np.ndarray
     instance_masks: list[np.ndarray]
+
+    def __post_init__(self) -> None:
+        """Refuse inconsistent parts: a mismatch would otherwise fail far away (in a Dataset)."""
+        if not isinstance(self.images, np.ndarray) or self.images.ndim != 4 or self.images.shape[-1] != 3:
+            raise ValueError(f"images must be a uint8 array (N, H, W, 3), got {describe(self.images)}")
+        if self.images.dtype != np.uint8:
+            raise TypeError(f"images must be uint8 (0..255), got dtype {self.images.dtype}")
+        n, h, w = self.images.shape[:3]
+        if not isinstance(self.masks, np.ndarray) or self.masks.shape != (n, h, w):
+            raise ValueError(f"masks must be an array (N, H, W) = {(n, h, w)} like images, got {describe(self.masks)}")
+        for name in ("labels", "boxes", "instance_masks"):
+            part = getattr(self, name)
+            if isinstance(part, (str, np.ndarray)) or not hasattr(part, "__len__") or len(part) != n:
+                raise ValueError(f"{name} must be a list with one array per image ({n} images), "
+                                 f"got {describe(part)}")
+        for i, (lab, box, inst) in enumerate(zip(self.labels, self.boxes, self.instance_masks)):
+            k = len(lab)
+            if np.shape(box) != (k, 4) or np.shape(inst) != (k, h, w):
+                raise ValueError(f"scene {i}: labels has {k} objects, so boxes must be ({k}, 4) and "
+                                 f"instance_masks ({k}, {h}, {w}); got {np.shape(box)} and {np.shape(inst)}")
 
     def __len__(self) -> int:
         return len(self.images)
@@ -112,10 +134,14 @@ def _check_args(n: int, size: int, min_objects: int, max_objects: int,
                 radius: tuple[float, float]) -> None:
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
-    if size < 32:
-        raise ValueError(f"size must be at least 32 pixels, got {size}")
-    if not 1 <= min_objects <= max_objects <= 6:
-        raise ValueError(f"need 1 <= min_objects <= max_objects <= 6, got {min_objects}, {max_objects}")
+    if not isinstance(size, (int, np.integer)) or size < 32:
+        raise ValueError(f"size must be at least 32 pixels (an int), got {size!r}")
+    if not all(isinstance(v, (int, np.integer)) for v in (min_objects, max_objects)) \
+            or not 1 <= min_objects <= max_objects <= 6:
+        raise ValueError(f"need 1 <= min_objects <= max_objects <= 6 (ints), got {min_objects!r}, {max_objects!r}")
+    if (isinstance(radius, str) or np.shape(radius) != (2,)
+            or not all(isinstance(v, (int, float, np.number)) for v in radius)):
+        raise ValueError(f"radius must be a (low, high) pair of numbers, got {radius!r}")
     lo, hi = radius
     if not 3 <= lo <= hi <= size / 4:
         raise ValueError(f"radius range must satisfy 3 <= low <= high <= size/4 = {size / 4}, "
@@ -141,6 +167,9 @@ def make_shapes_scenes(n: int, seed: int = 0, size: int = 64, min_objects: int =
         noise: standard deviation of the Gaussian pixel noise, in [0, 1] units.
     """
     _check_args(n, size, min_objects, max_objects, radius)
+    check_int("seed", seed, low=0)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 1:
+        raise ValueError(f"noise must be a standard deviation in [0, 1] (pixel units 0..1), got {noise!r}")
     if distinct_classes and max_objects > len(OBJECT_CLASSES):
         raise ValueError(f"distinct_classes allows at most {len(OBJECT_CLASSES)} objects, "
                          f"got max_objects={max_objects}")

@@ -242,3 +242,36 @@ def test_classes_roughly_balanced(held_out):
 def test_every_class_has_enough_pixels(held_out):
     share = np.bincount(held_out.masks.ravel(), minlength=4) / held_out.masks.size
     assert share[1:].min() >= 0.02, f"pixel share per class {np.round(share, 4)}"
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+
+_ONE = shapes.make_shapes_scenes(2, seed=0)
+
+BAD_INPUTS = [
+    (shapes.ShapesScenes, (_ONE.images, _ONE.labels * 2, _ONE.boxes, _ONE.masks, _ONE.instance_masks), {},
+     ValueError, "labels"),
+    (shapes.ShapesScenes, (_ONE.images, _ONE.labels, _ONE.boxes[:1], _ONE.masks, _ONE.instance_masks), {},
+     ValueError, "boxes"),
+    (shapes.ShapesScenes, (_ONE.images.transpose(0, 3, 1, 2), _ONE.labels, _ONE.boxes, _ONE.masks,
+                           _ONE.instance_masks), {}, ValueError, "images"),
+    (shapes.ShapesScenes, (_ONE.images / 255.0, _ONE.labels, _ONE.boxes, _ONE.masks, _ONE.instance_masks), {},
+     TypeError, "images"),
+    (shapes.ShapesScenes, (_ONE.images, _ONE.labels, _ONE.boxes, _ONE.masks[:1], _ONE.instance_masks), {},
+     ValueError, "masks"),
+    (shapes.ShapesScenes, (_ONE.images, _ONE.labels, [b[:0] for b in _ONE.boxes], _ONE.masks,
+                           _ONE.instance_masks), {}, ValueError, "boxes"),
+    (shapes.make_shapes_scenes, (0,), {}, ValueError, "n"),
+    (shapes.make_shapes_scenes, (2,), {"size": "64"}, ValueError, "size"),
+    (shapes.make_shapes_scenes, (2,), {"radius": 8.0}, ValueError, "radius"),
+    (shapes.make_shapes_scenes, (2,), {"seed": None}, TypeError, "seed"),
+    (shapes.make_shapes_scenes, (2,), {"noise": 10}, ValueError, "noise"),
+    (shapes.make_shapes_scenes, (2,), {"max_objects": 2.5}, ValueError, "max_objects"),
+    (shapes.make_shapes_classification, (2,), {"size": 16}, ValueError, "size"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)
