@@ -95,6 +95,20 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         description="SelfSupNet trained with all 1,347 labels of the 16x16 digits train split "
                     "by scripts/trainers/digits10_supervised.py; the supervised reference of "
                     "the linear-probe table in 10_self_supervised"),
+    "digits16_dae": Checkpoint(
+        file="digits16_dae.pt",
+        sha256="63d9c42871aa4965749652bb62df1c85dafc5e0e6d9402f815c251d32656356e",
+        builder="autoencoders.ConvDenoiser", kwargs=(("width", 32),),
+        description="ConvDenoiser (width 32) trained by scripts/trainers/digits16_dae.py for 60 "
+                    "epochs on the 16x16 digits' train split, Gaussian noise factor 0.3; "
+                    "07_autoencoders"),
+    "digits04_ae": Checkpoint(
+        file="digits04_ae.pt",
+        sha256="0e4fccc73ec3c80d862824de822f20ccbe56c6d1e95f798b8ac0ae5f0716271a",
+        builder="autoencoders.DenseAutoencoder", kwargs=(("in_features", 256), ("latent_dim", 16)),
+        description="DenseAutoencoder (16-d bottleneck) trained by scripts/trainers/digits04_ae.py "
+                    "for 200 epochs on the normal digits 0-4 of the 16x16 train split; the anomaly "
+                    "detector's reference in 07_autoencoders"),
     # --- new checkpoints go above this line (one entry each) ---
 }
 

@@ -6,20 +6,30 @@ architectures they teach themselves (LeNet, VGG, U-Net, ...).
 from __future__ import annotations
 
 from collections import OrderedDict
+from numbers import Integral
 
 import torch
 from torch import Tensor, nn
 
+from ._validate import check_module, check_tensor, describe
+
 
 def _check_positive(**sizes: int) -> None:
-    """Raise a ValueError naming every size argument when one of them is not positive."""
-    if any(v < 1 for v in sizes.values()):
-        got = ", ".join(f"{k}={v}" for k, v in sizes.items())
-        raise ValueError(f"{', '.join(sizes)} must be positive, got {got}")
+    """Raise a ValueError naming every size argument when one of them is not a positive int."""
+    if any(isinstance(v, bool) or not isinstance(v, Integral) or v < 1 for v in sizes.values()):
+        got = ", ".join(f"{k}={v!r}" for k, v in sizes.items())
+        raise ValueError(f"{', '.join(sizes)} must be positive ints, got {got}")
 
 
 def conv_bn_relu(c_in: int, c_out: int, kernel_size: int = 3) -> nn.Sequential:
-    """``Conv2d`` (same padding, no bias) -> ``BatchNorm2d`` -> ``ReLU``; keeps H and W."""
+    """``Conv2d`` (same padding, no bias) -> ``BatchNorm2d`` -> ``ReLU``; keeps H and W.
+
+    ``kernel_size`` must be odd: padding ``k // 2`` keeps the size only for odd ``k``.
+    """
+    _check_positive(c_in=c_in, c_out=c_out, kernel_size=kernel_size)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd to keep H and W (padding kernel_size // 2), "
+                         f"got {kernel_size}")
     return nn.Sequential(nn.Conv2d(c_in, c_out, kernel_size, padding=kernel_size // 2, bias=False),
                          nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
 
@@ -43,8 +53,7 @@ class DigitsCNN(nn.Module):
                                   nn.Linear(4 * width, num_classes))
 
     def forward(self, x):
-        if x.ndim != 4:
-            raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
+        _check_batch(x, 1, "DigitsCNN", self.features[0][0].in_channels)
         return self.head(self.features(x))
 
 
@@ -59,6 +68,10 @@ def layer_table(net: nn.Module, input_size: tuple[int, ...], device=None):
     import pandas as pd
     import torch
 
+    check_module("net", net)
+    if isinstance(input_size, (str, int)) or not all(isinstance(s, Integral) for s in input_size):
+        raise TypeError(f"input_size must be a tuple of ints with the batch dimension, e.g. (1, 3, 32, 32); "
+                        f"got {describe(input_size)}")
     # A conv layer with k spatial dims needs (N, C, *k) input; an unbatched (C, H, W) would
     # run silently with every reported shape off by one dimension.
     conv = next((m for m in net.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d))), None)
@@ -102,8 +115,9 @@ def standardize_per_image(x: Tensor, eps: float = 1e-5) -> Tensor:
     brightness, so the network sees contrast, not absolute colour. Differentiable (the
     saliency maps of 06_cnn_visualization go through it). Introduced in 06_cnn_visualization.
     """
+    check_tensor("x", x, kind="float", shape="(N, C, H, W)")
     if x.ndim != 4:
-        raise ValueError(f"expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
+        raise ValueError(f"x: expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
     centred = x - x.mean(dim=(2, 3), keepdim=True)
     return centred / (centred.flatten(1).std(dim=1)[:, None, None, None] + eps)
 
@@ -133,6 +147,7 @@ class ShapesGAPNet(nn.Module):
 
     def embed(self, x: Tensor) -> Tensor:
         """Penultimate features ``(N, 4 width)``: the global average of the last map."""
+        _check_batch(x, 1, "ShapesGAPNet", self.features.block1[0].in_channels)
         return self.pool(self.features(standardize_per_image(x))).flatten(1)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -143,13 +158,19 @@ class ShapesGAPNet(nn.Module):
 
 def double_conv(c_in: int, c_out: int) -> nn.Sequential:
     """Two ``conv_bn_relu`` 3x3 blocks, ``c_in -> c_out -> c_out``; keeps H and W (U-Net's unit)."""
+    _check_positive(c_in=c_in, c_out=c_out)
     return nn.Sequential(conv_bn_relu(c_in, c_out), conv_bn_relu(c_out, c_out))
 
 
-def _check_batch(x, multiple: int, model: str) -> None:
+def _check_batch(x, multiple: int, model: str, channels: int) -> None:
+    """``x``: a float batch ``(N, channels, H, W)`` with H and W divisible by ``multiple``."""
+    check_tensor("x", x, kind="float", shape=f"(N, {channels}, H, W)")
     if x.ndim != 4 or x.shape[-1] % multiple or x.shape[-2] % multiple:
-        raise ValueError(f"{model} expects a batch (N, C, H, W) with H and W divisible by "
-                         f"{multiple}, got shape {tuple(x.shape)}")
+        divisible = f" with H and W divisible by {multiple}" if multiple > 1 else ""
+        raise ValueError(f"x: {model} expected a batch (N, C, H, W){divisible}, got shape {tuple(x.shape)}")
+    if x.shape[1] != channels:
+        raise ValueError(f"x: {model} expected {channels} channels (N, {channels}, H, W), "
+                         f"got shape {tuple(x.shape)}")
 
 
 class UNet(nn.Module):
@@ -175,7 +196,7 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(w, num_classes, 1)
 
     def forward(self, x):
-        _check_batch(x, 4, "UNet")
+        _check_batch(x, 4, "UNet", self.enc1[0][0].in_channels)
         e1 = self.enc1(x)                                       # (N, w, H, W)
         e2 = self.enc2(self.pool(e1))                           # (N, 2w, H/2, W/2)
         b = self.bottleneck(self.pool(e2))                      # (N, 4w, H/4, W/4)
@@ -216,7 +237,7 @@ class CenterNetLite(nn.Module):
         nn.init.constant_(self.heatmap[-1].bias, -2.19)   # sigmoid = 0.1 at the start (CenterNet)
 
     def forward(self, x):
-        _check_batch(x, 8, "CenterNetLite")
+        _check_batch(x, 8, "CenterNetLite", 3)
         c4 = self.down2(self.down1(self.stem(x)))                # (N, 4w, H/4, W/4)
         p4 = self.merge(c4 + self.up(self.down3(c4)))            # top-down: 1/8 -> 1/4
         return torch.cat([self.heatmap(p4), self.size(p4), self.offset(p4)], dim=1)

@@ -133,3 +133,39 @@ def test_shapes_gapnet_bad_input():
         models.ShapesGAPNet(width=0)
     with pytest.raises(ValueError, match=r"expected a batch \(N, C, H, W\)"):
         models.ShapesGAPNet()(torch.rand(3, 64, 64))
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+
+BAD_INPUTS = [
+    (models.conv_bn_relu, (3, 8, 2), {}, ValueError, "kernel_size"),
+    (models.conv_bn_relu, (3, 8.0), {}, ValueError, "c_out"),
+    (models.DigitsCNN, (), {"width": 16.5}, ValueError, "width"),
+    (models.DigitsCNN().forward, (torch.rand(2, 3, 32, 32),), {}, ValueError, "x"),
+    (models.DigitsCNN().forward, ((torch.rand(2, 1, 32, 32) * 255).to(torch.uint8),), {}, TypeError, "x"),
+    (models.DigitsCNN().forward, ([[0.0]],), {}, TypeError, "x"),
+    (models.layer_table, (models.DigitsCNN, (1, 1, 32, 32)), {}, TypeError, "net"),
+    (models.layer_table, (models.DigitsCNN(), "1, 1, 32, 32"), {}, TypeError, "input_size"),
+    (models.layer_table, (models.DigitsCNN(), (1, 32, 32)), {}, ValueError, "input_size"),
+    (models.standardize_per_image, (torch.rand(3, 8, 8),), {}, ValueError, "x"),
+    (models.standardize_per_image, (torch.zeros(1, 3, 8, 8, dtype=torch.uint8),), {}, TypeError, "x"),
+    (models.ShapesGAPNet, (), {"num_classes": 0}, ValueError, "num_classes"),
+    (models.ShapesGAPNet().embed, (torch.rand(2, 1, 64, 64),), {}, ValueError, "x"),
+    (models.double_conv, (3, -1), {}, ValueError, "c_out"),
+    (models.UNet, (), {"in_channels": "3"}, ValueError, "in_channels"),
+    (models.UNet().forward, (torch.rand(1, 3, 30, 30),), {}, ValueError, "x"),
+    (models.UNet().forward, (torch.rand(1, 1, 32, 32),), {}, ValueError, "x"),
+    (models.CenterNetLite, (), {"width": 0}, ValueError, "width"),
+    (models.CenterNetLite().forward, (torch.rand(3, 64, 64),), {}, ValueError, "x"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)
+
+
+def test_conv_bn_relu_refuses_even_kernel_that_would_change_size():
+    with pytest.raises(ValueError, match="odd"):
+        models.conv_bn_relu(3, 6, 4)
