@@ -19,14 +19,29 @@ def _notebook_name() -> str:
     return Path(name).name
 
 
-def _as_float(name: str, value) -> float:
+def _as_float(name: str, value, arg: str = "value") -> float:
+    """``value`` as a finite float; errors say which result (``name``) and argument (``arg``)."""
+    shape = f" of shape {tuple(value.shape)}" if hasattr(value, "shape") else ""
     if hasattr(value, "item"):
-        value = value.item()
+        try:
+            value = value.item()
+        except (ValueError, RuntimeError):
+            pass                                  # several numbers: refused just below
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
+        raise TypeError(f"{name}: expected a number, got {type(value).__name__}{shape} (argument {arg})")
     if math.isnan(value):
-        raise ValueError(f"{name}: the measured value is NaN")
+        what = "the measured value" if arg == "value" else arg
+        raise ValueError(f"{name}: {what} is NaN (argument {arg})")
+    if math.isinf(value):
+        raise ValueError(f"{name}: {arg} must be a finite number, got {value}")
     return float(value)
+
+
+def _check_name(name, digits: int) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError(f"name must be a non-empty str naming the result, got {name!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 10:
+        raise ValueError(f"digits must be an int in 0..10, got {digits!r}")
 
 
 def _record(name: str, value: float, floor: float, kind: str, ok: bool) -> None:
@@ -40,7 +55,8 @@ def _record(name: str, value: float, floor: float, kind: str, ok: bool) -> None:
 
 def expect_at_least(name: str, value, floor: float, digits: int = 3) -> None:
     """Print ``name: value (floor >= floor)`` and raise ``AssertionError`` if value < floor."""
-    value, floor = _as_float(name, value), _as_float(f"{name} floor", floor)
+    _check_name(name, digits)
+    value, floor = _as_float(name, value), _as_float(f"{name} floor", floor, "floor")
     ok = value >= floor
     print(f"{name}: {value:.{digits}f} (floor {floor:.{digits}f}) {'ok' if ok else 'BELOW FLOOR'}")
     _record(name, value, floor, "floor", ok)
@@ -51,7 +67,8 @@ def expect_at_least(name: str, value, floor: float, digits: int = 3) -> None:
 
 def expect_at_most(name: str, value, ceiling: float, digits: int = 3) -> None:
     """Like ``expect_at_least`` for values that must stay at or under ``ceiling`` (losses, errors)."""
-    value, ceiling = _as_float(name, value), _as_float(f"{name} ceiling", ceiling)
+    _check_name(name, digits)
+    value, ceiling = _as_float(name, value), _as_float(f"{name} ceiling", ceiling, "ceiling")
     ok = value <= ceiling
     print(f"{name}: {value:.{digits}f} (ceiling {ceiling:.{digits}f}) {'ok' if ok else 'ABOVE CEILING'}")
     _record(name, value, ceiling, "ceiling", ok)
@@ -112,9 +129,12 @@ def expect_learns(name: str, value, baseline, reference, digits: int = 3,
     ``name: value (baseline b, checkpoint r, halfway h) ok`` and raises ``AssertionError``
     with ``BELOW HALFWAY`` otherwise (rule 4 of docs/writing_notebooks.md).
     """
+    _check_name(name, digits)
+    if not isinstance(higher_is_better, bool):
+        raise TypeError(f"higher_is_better must be True or False, got {higher_is_better!r}")
     value = _as_float(name, value)
-    baseline = _as_float(f"{name} baseline", baseline)
-    reference = _as_float(f"{name} reference", reference)
+    baseline = _as_float(f"{name} baseline", baseline, "baseline")
+    reference = _as_float(f"{name} reference", reference, "reference")
     if (reference <= baseline) if higher_is_better else (reference >= baseline):
         raise ValueError(f"{name}: the reference {reference:.{digits}f} must be better than the "
                          f"baseline {baseline:.{digits}f} (higher_is_better={higher_is_better})")
@@ -130,9 +150,11 @@ def expect_learns(name: str, value, baseline, reference, digits: int = 3,
 
 def seed_summary(values) -> tuple[float, float, float]:
     """Mean, sample standard deviation and standard error of per-seed results (at least 3)."""
-    vals = [_as_float("seed value", v) for v in values]
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"values must be a list of per-seed results, got {type(values).__name__} {values!r}")
+    vals = [_as_float("seed value", v, "values") for v in values]
     if len(vals) < 3:
-        raise ValueError(f"seed_summary: expected results of at least 3 seeds, got {len(vals)}")
+        raise ValueError(f"values: seed_summary expected results of at least 3 seeds, got {len(vals)}")
     n = len(vals)
     mean = sum(vals) / n
     std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1))
@@ -150,6 +172,13 @@ def compare_seeds(statement: str, a_name: str, a_values, b_name: str, b_values,
     """
     if expect not in ("greater", "inconclusive"):
         raise ValueError(f"compare_seeds: expect must be 'greater' or 'inconclusive', got {expect!r}")
+    for arg, values in (("a_values", a_values), ("b_values", b_values)):
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise TypeError(f"{arg} must be a list of per-seed results, got {type(values).__name__}")
+    a_values, b_values = list(a_values), list(b_values)   # a generator would be used up below
+    for arg, values in (("a_values", a_values), ("b_values", b_values)):
+        if len(values) < 3:
+            raise ValueError(f"{arg}: expected results of at least 3 seeds, got {len(values)}")
     ma, sa, ea = seed_summary(a_values)
     mb, sb, eb = seed_summary(b_values)
     gap, se = ma - mb, math.sqrt(ea ** 2 + eb ** 2)

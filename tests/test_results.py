@@ -156,3 +156,41 @@ def test_compare_seeds(capsys):
     results.compare_seeds("no clear winner", "a", [0.80, 0.90, 0.85], "b", [0.84, 0.83, 0.85],
                           expect="inconclusive")
     assert "[ok] claim: no clear winner" in capsys.readouterr().out
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+
+BAD_INPUTS = [
+    (results.expect_at_least, ("acc", 0.9, float("inf")), {}, ValueError, "floor"),
+    (results.expect_at_least, ("acc", float("-inf"), 0.5), {}, ValueError, "value"),
+    (results.expect_at_least, ("acc", [0.9, 0.8], 0.5), {}, TypeError, "value"),
+    (results.expect_at_least, ("acc", torch.tensor([0.9, 0.8]), 0.5), {}, TypeError, "value"),
+    (results.expect_at_least, (0.9, 0.95, 0.9), {}, TypeError, "name"),
+    (results.expect_at_least, ("acc", 0.9, 0.5), {"digits": -1}, ValueError, "digits"),
+    (results.expect_at_most, ("loss", 0.3, "0.5"), {}, TypeError, "ceiling"),
+    (results.expect_at_most, ("loss", 0.3, float("inf")), {}, ValueError, "ceiling"),
+    (results.claim, ("", True), {}, TypeError, "statement"),
+    (results.claim, ("a beats b", 0.7), {}, TypeError, "holds"),
+    (results.expect_learns, ("acc", 0.9), {"baseline": 0.5, "reference": 0.4}, ValueError, "reference"),
+    (results.expect_learns, ("acc", 0.9), {"baseline": None, "reference": 0.95}, TypeError, "baseline"),
+    (results.expect_learns, ("acc", 0.9), {"baseline": 0.1, "reference": 0.95, "higher_is_better": "yes"},
+     TypeError, "higher_is_better"),
+    (results.seed_summary, (0.85,), {}, TypeError, "values"),
+    (results.seed_summary, ("0.8 0.9 0.85",), {}, TypeError, "values"),
+    (results.seed_summary, ([0.8, 0.9],), {}, ValueError, "values"),
+    (results.compare_seeds, ("a beats b", "a", [0.9, 0.91, 0.92], "b", [0.8, 0.81]), {}, ValueError, "b_values"),
+    (results.compare_seeds, ("a beats b", "a", [0.9, 0.91, 0.92], "b", [0.8, 0.81, 0.82]), {"expect": "less"},
+     ValueError, "expect"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)
+
+
+def test_compare_seeds_counts_seeds_given_as_generators(capsys):
+    results.compare_seeds("a beats b", "a", (v for v in [0.90, 0.91, 0.92]),
+                          "b", (v for v in [0.80, 0.81, 0.82]))
+    assert "over 3 seeds" in capsys.readouterr().out
