@@ -127,6 +127,26 @@ def test_linear_probe_matches_sklearn_and_picks_c_on_validation():
     assert scores[best_c] == pytest.approx(ref.score(scaler.transform(xva), yva))
 
 
+def test_block_encoder_matches_slicing_and_pooling_by_hand():
+    enc = selfsup.SmallEncoder(1, 4).eval()
+    x = torch.rand(3, 1, 16, 16)
+    with torch.no_grad():
+        maps = enc.features[:3](x)                                  # block2 output (3, 8, 8, 8)
+        expected = F.avg_pool2d(maps, 4).flatten(1)                 # 8x8 -> 2x2
+        torch.testing.assert_close(selfsup.block_encoder(enc, "block2")(x), expected)
+        torch.testing.assert_close(selfsup.block_encoder(enc, "block4", pool=1)(x), enc(x))
+
+
+def test_best_probe_picks_the_informative_feature_set():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 120)
+    useful = rng.normal(size=(120, 3)) + 3.0 * y[:, None]
+    noise = rng.normal(size=(120, 3))
+    sets = {"noise": (noise[:60], noise[60:]), "useful": (useful[:60], useful[60:])}
+    model, name, c, val_acc = selfsup.best_probe(sets, y[:60], y[60:], Cs=(0.1, 1.0))
+    assert name == "useful" and val_acc == pytest.approx(model.score(useful[60:], y[60:])) and val_acc > 0.9
+
+
 def test_retrieval_accuracy_against_a_loop():
     gen = torch.Generator().manual_seed(0)
     z1 = torch.randn(10, 4, generator=gen)
@@ -167,6 +187,9 @@ BAD_INPUTS = [
      ValueError, "train_x"),
     (selfsup.linear_probe, (np.zeros((4, 2)), np.zeros(4), np.zeros((2, 2)), np.zeros(2)), {"Cs": (0.0,)},
      ValueError, "Cs"),
+    (selfsup.block_encoder, (selfsup.SmallEncoder(1, 2), "block9"), {}, ValueError, "block"),
+    (selfsup.block_encoder, (selfsup.SelfSupNet(4), "block2"), {}, TypeError, "encoder"),
+    (selfsup.best_probe, ({}, np.zeros(2), np.zeros(2)), {}, ValueError, "features"),
     (selfsup.rotation_loss, (selfsup.SelfSupNet(4), X[0], None), {}, ValueError, "batch"),
     (selfsup.simclr_loss, (selfsup.SelfSupNet(4), X[0], torch.Generator()), {}, ValueError, "batch"),
     (selfsup.pretrain, (selfsup.SelfSupNet(4), X, selfsup.rotation_loss, 0), {}, ValueError, "num_epochs"),
