@@ -28,6 +28,22 @@ class Checkpoint:
     kwargs: tuple      # (name, value) pairs passed to the builder
     description: str
 
+    def __post_init__(self) -> None:
+        """A mistyped entry fails when the registry is imported, not at load time."""
+        if not isinstance(self.file, str) or not self.file or "/" in self.file or "\\" in self.file:
+            raise ValueError(f"file must be a file name inside data/checkpoints/ (no folders), got {self.file!r}")
+        if not (isinstance(self.sha256, str) and len(self.sha256) == 64
+                and all(c in "0123456789abcdef" for c in self.sha256)):
+            raise ValueError(f"sha256 must be 64 lower-case hex digits (what `./course checkpoints` "
+                             f"prints), got {self.sha256!r}")
+        if not isinstance(self.builder, str) or not self.builder.replace(".", "").replace("_", "").isalnum():
+            raise ValueError(f"builder must be 'ClassName' or 'module.ClassName', got {self.builder!r}")
+        if not isinstance(self.kwargs, tuple) or not all(
+                isinstance(kv, tuple) and len(kv) == 2 and isinstance(kv[0], str) for kv in self.kwargs):
+            raise ValueError(f"kwargs must be a tuple of (name, value) pairs, got {self.kwargs!r}")
+        if not isinstance(self.description, str):
+            raise TypeError(f"description must be a str, got {type(self.description).__name__}")
+
 
 CHECKPOINTS: dict[str, Checkpoint] = {
     "digits04_cnn": Checkpoint(
@@ -115,6 +131,10 @@ CHECKPOINTS: dict[str, Checkpoint] = {
 
 def sha256_of(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a file path (str or Path), got {type(path).__name__}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"path: no file at {path}")
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -123,8 +143,11 @@ def sha256_of(path: str | Path) -> str:
 
 
 def _entry(name: str) -> Checkpoint:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the name of a registered checkpoint (str), got {type(name).__name__}; "
+                        f"registered: {sorted(CHECKPOINTS)}")
     if name not in CHECKPOINTS:
-        raise KeyError(f"unknown checkpoint {name!r}; registered: {sorted(CHECKPOINTS)}")
+        raise KeyError(f"name: unknown checkpoint {name!r}; registered: {sorted(CHECKPOINTS)}")
     return CHECKPOINTS[name]
 
 

@@ -153,3 +153,28 @@ def test_shapes06_gapnet_checkpoint():
         probs = torch.sigmoid(net(ds.images))
     mean_ap = average_precision_score(scenes.multilabel_targets(), probs.numpy(), average="macro")
     assert mean_ap >= 0.9, f"{name} held-out mAP {mean_ap:.3f}"
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+
+_GOOD = dict(file="x.pt", sha256="0" * 64, builder="DigitsCNN", kwargs=(), description="")
+
+BAD_INPUTS = [
+    (checkpoints.Checkpoint, (), {**_GOOD, "sha256": "0" * 63}, ValueError, "sha256"),
+    (checkpoints.Checkpoint, (), {**_GOOD, "sha256": "A" * 64}, ValueError, "sha256"),
+    (checkpoints.Checkpoint, (), {**_GOOD, "file": "/tmp/x.pt"}, ValueError, "file"),
+    (checkpoints.Checkpoint, (), {**_GOOD, "kwargs": {"width": 32}}, ValueError, "kwargs"),
+    (checkpoints.Checkpoint, (), {**_GOOD, "builder": "models/DigitsCNN"}, ValueError, "builder"),
+    (checkpoints.sha256_of, (None,), {}, TypeError, "path"),
+    (checkpoints.sha256_of, ("no/such/file.pt",), {}, FileNotFoundError, "path"),
+    (checkpoints.checkpoint_path, ("imagenet_vgg",), {}, KeyError, "name"),
+    (checkpoints.load_state_dict, (models.DigitsCNN(),), {}, TypeError, "name"),
+    (checkpoints.build_model, ("digits04-cnn",), {}, KeyError, "name"),
+    (checkpoints.load_model, (["digits04_cnn"],), {}, TypeError, "name"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)
