@@ -17,6 +17,7 @@ directory with ``source/``, ``release/`` (the student editions), ``submitted/``,
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -29,6 +30,8 @@ COURSE_DIR = ROOT / "scratch" / "classroom"
 STUB = ('# YOUR CODE HERE\nraise NotImplementedError("Exercise not answered yet: replace these two lines '
         'with your answer, then run the check cell below.")')
 SCHEMA = 3
+# nbgrader runs the `alembic` command of its own environment to check the gradebook.
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
 
 def exercises(nb: nbformat.NotebookNode) -> list[tuple[int, int, int | None]]:
