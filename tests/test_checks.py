@@ -117,3 +117,32 @@ def test_check_true(capsys):
     with pytest.raises(AssertionError, match="positive: not positive") as err:
         checks.check_true("positive", torch.tensor(False), "not positive", hint=HINT)
     assert HINT in str(err.value)
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+# A learner's wrong answer fails the check (AssertionError, "got ..."); a wrong argument
+# written by the notebook's author is a TypeError/ValueError naming that argument.
+
+BAD_INPUTS = [
+    (checks.check_close, ("t", "half", [0.5]), {}, AssertionError, "got"),
+    (checks.check_close, ("t", [0.5], None), {}, TypeError, "expected"),
+    (checks.check_close, ("t", [0.5], [0.5]), {"atol": -1.0}, ValueError, "atol"),
+    (checks.check_close, (None, [0.5], [0.5]), {}, TypeError, "name"),
+    (checks.check_equal, (3, 4, 3), {}, TypeError, "name"),
+    (checks.check_equal, ("n", 4, 3), {"hint": 5}, TypeError, "hint"),
+    (checks.check_shape, ("out", torch.zeros(2, 3), "2, 3"), {}, TypeError, "expected"),
+    (checks.check_shape, ("out", 6, (2, 3)), {}, AssertionError, "got"),
+    (checks.check_function, ("f", abs, abs, []), {}, ValueError, "cases"),
+    (checks.check_function, ("f", abs, abs, [1.0, -2.0]), {}, TypeError, "cases"),
+    (checks.check_function, ("f", None, abs, [(1.0,)]), {}, AssertionError, "got None"),
+    (checks.check_function, ("f", abs, "abs", [(1.0,)]), {}, TypeError, "reference"),
+    (checks.check_true, ("all positive", torch.tensor([True, False]), "negative values"), {}, ValueError,
+     "condition"),
+    (checks.check_true, ("ok", True, None), {}, TypeError, "problem"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)
