@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from ._validate import check_number, check_tensor, describe
+
 
 @dataclass
 class History:
@@ -25,10 +27,17 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        for name, values in self.__dict__.items():
+            if not isinstance(values, list):
+                raise TypeError(f"{name} must be a list with one value per epoch, got {describe(values)}")
+
     def as_dict(self) -> dict[str, list]:
         return {k: v for k, v in self.__dict__.items() if v}
 
     def last(self, name: str) -> float:
+        if name not in self.__dict__:
+            raise ValueError(f"name must be one of {list(self.__dict__)}, got {name!r}")
         values = getattr(self, name)
         if not values:
             raise ValueError(f"no {name} recorded yet")
@@ -49,6 +58,8 @@ def _progress(iterable, enabled: bool | None, **kwargs):
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     """Number of correct predictions: ``logits`` ``(N, C)`` vs integer labels ``(N,)``."""
+    check_tensor("logits", logits, shape="(N, C)")
+    check_tensor("y", y, shape="(N,)")
     if logits.ndim != 2 or y.ndim != 1 or len(logits) != len(y):
         raise ValueError(f"expected logits (N, C) and labels (N,), got {tuple(logits.shape)} "
                          f"and {tuple(y.shape)}")
@@ -156,6 +167,12 @@ def fit(net: nn.Module, train_loader: DataLoader, val_loader: DataLoader | None 
     _check_net(net)
     if not isinstance(num_epochs, int) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+    check_number("lr", lr, low=0.0, low_open=True)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer built on net.parameters(), "
+                        f"got {describe(optimizer)}")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, e.g. nn.CrossEntropyLoss(), got {describe(loss_fn)}")
     on_plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
     if on_plateau and val_loader is None:
         raise ValueError("scheduler ReduceLROnPlateau needs a val_loader to watch the validation loss")
@@ -192,9 +209,11 @@ def predict(net: nn.Module, loader: DataLoader, device: torch.device | None = No
     was_training = net.training
     net.eval()
     with torch.no_grad():
-        out = torch.cat([net(X.to(device)).cpu() for X, _ in loader])
+        outputs = [net(X.to(device)).cpu() for X, _ in loader]
     net.train(was_training)
-    return out
+    if not outputs:
+        raise ValueError("loader: the loader yielded no batches, so there is nothing to predict")
+    return torch.cat(outputs)
 
 
 def count_parameters(net: nn.Module, trainable_only: bool = False) -> int:

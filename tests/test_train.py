@@ -261,6 +261,14 @@ BAD_INPUTS = [
     (train.fit, (_net(), _LOADER), {"num_epochs": 0}, ValueError, "num_epochs"),
     (train.predict, ("not a net", _LOADER), {}, TypeError, "net"),
     (train.count_parameters, ("not a net",), {}, TypeError, "net"),
+    (train.accuracy, ([[0.1, 0.9]], [1]), {}, TypeError, "logits"),
+    (train.accuracy, (torch.zeros(2, 3), [0, 1]), {}, TypeError, "y"),
+    (train.fit, (_net(), _LOADER), {"num_epochs": 1, "lr": -0.1}, ValueError, "lr"),
+    (train.fit, (_net(), _LOADER), {"num_epochs": 1, "optimizer": torch.optim.SGD}, TypeError, "optimizer"),
+    (train.fit, (_net(), _LOADER), {"num_epochs": 1, "loss_fn": "cross_entropy"}, TypeError, "loss_fn"),
+    (train.predict, (_net(), _EMPTY), {}, ValueError, "loader"),
+    (train.History, (), {"train_loss": 0.5}, TypeError, "train_loss"),
+    (train.History().last, ("val_accuracy",), {}, ValueError, "name"),
 ]
 
 
