@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ._validate import check_int, check_str_list, describe
+
 #: Category levels of the exam-scores table, in their display order.
 EXAM_LEVELS: dict[str, tuple[str, ...]] = {
     "gender": ("female", "male"),
@@ -60,6 +62,7 @@ def exam_scores(n: int = 1000, seed: int = 0) -> pd.DataFrame:
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
+    check_int("seed", seed, low=0)
     rng = np.random.default_rng(seed)
     frame = {}
     scores = np.tile(_EXAM_BASE, (n, 1))
@@ -100,7 +103,7 @@ def _sklearn(loader_name: str, target_name: str) -> Callable[[], pd.DataFrame]:
 
 def _vega(name: str) -> Callable[[], pd.DataFrame]:
     def load() -> pd.DataFrame:
-        from vega_datasets import local_data   # the files bundled with the package
+        from vega_datasets import local_data  # the files bundled with the package
 
         return getattr(local_data, name.replace("-", "_"))()
     return load
@@ -126,8 +129,8 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
 
 def load_table(name: str) -> pd.DataFrame:
     """Load one of ``TABLES`` by name as a new ``DataFrame``."""
-    if name not in TABLES:
-        raise ValueError(f"unknown table {name!r}; available: {sorted(TABLES)}")
+    if not isinstance(name, str) or name not in TABLES:
+        raise ValueError(f"name: unknown table {name!r}; available: {sorted(TABLES)}")
     return TABLES[name]()
 
 
@@ -144,7 +147,9 @@ def group_means(frame: pd.DataFrame, by: str, columns: Sequence[str],
     the raw means. Rows with a missing value in ``by`` or ``columns`` are
     dropped. Introduced in 12_polar_pie_and_more.
     """
-    columns = list(columns)
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a pandas DataFrame, got {describe(frame)}")
+    columns = check_str_list("columns", columns)
     if not isinstance(by, str):
         raise TypeError(f"by must be a column name (str), got {type(by).__name__}")
     if scale not in (None, "z", "minmax"):

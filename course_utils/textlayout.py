@@ -34,6 +34,15 @@ class PlacedText:
     text: str
     corners: np.ndarray
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.artist, Text):
+            raise TypeError(f"artist must be a matplotlib Text, got {type(self.artist).__name__}")
+        if not isinstance(self.text, str):
+            raise TypeError(f"text must be a str, got {type(self.text).__name__}")
+        if np.shape(self.corners) != (4, 2):
+            raise ValueError(f"corners must be 4 (x, y) pixel corners, shape (4, 2), "
+                             f"got shape {np.shape(self.corners)}")
+
     @property
     def box(self) -> tuple[float, float, float, float]:
         """Axis-aligned box ``(x0, y0, x1, y1)`` around the corners, in pixels."""

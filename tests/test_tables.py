@@ -84,3 +84,26 @@ def test_group_means_bad_input():
         tables.group_means(df, "species", [])
     with pytest.raises(TypeError, match="numeric"):
         tables.group_means(df, "species", ["island", "body_mass_g"])
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+
+_SCORES = tables.exam_scores(20)
+
+BAD_INPUTS = [
+    (tables.exam_scores, (0,), {}, ValueError, "n"),
+    (tables.exam_scores, (10,), {"seed": "0"}, TypeError, "seed"),
+    (tables.load_table, ("flights",), {}, ValueError, "name"),
+    (tables.load_table, (["penguins"],), {}, ValueError, "name"),
+    (tables.group_means, (_SCORES, "gender", "math_score"), {}, TypeError, "columns"),
+    (tables.group_means, (_SCORES.to_dict(), "gender", ["math_score"]), {}, TypeError, "frame"),
+    (tables.group_means, (_SCORES, ["gender"], ["math_score"]), {}, TypeError, "by"),
+    (tables.group_means, (_SCORES, "gender", ["math"]), {}, KeyError, "column"),
+    (tables.group_means, (_SCORES, "gender", ["math_score"]), {"scale": "rank"}, ValueError, "scale"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import nbformat
+import numpy as np
 import pytest
 
 from course_utils import textlayout
@@ -70,6 +71,8 @@ BAD_INPUTS = [
     (textlayout.text_problems, ("not a figure",), {}, TypeError, "fig"),
     (textlayout.text_problems, (plt.figure,), {}, TypeError, "fig"),
     (textlayout.placed_texts, (None,), {}, TypeError, "fig"),
+    (textlayout.PlacedText, ("label", "label", np.zeros((4, 2))), {}, TypeError, "artist"),
+    (textlayout.PlacedText, (plt.text(0, 0, "a"), "a", np.zeros((2, 2))), {}, ValueError, "corners"),
 ]
 
 
