@@ -22,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
+from ._validate import check_int, check_number, check_str_list, describe
 from .checks import _fail
 
 
@@ -55,6 +56,7 @@ def _figure(name: str, obj, hint: str | None = None) -> Figure:
 
 
 def _count(name: str, what: str, got: int, expected: int, hint: str | None) -> None:
+    check_int("expected", expected, low=0)
     if got != expected:
         _fail(name, f"{got} {what}, expected {expected}", hint)
     print(f"[ok] {name}: {got} {what}")
@@ -64,6 +66,8 @@ def bars(ax: Axes) -> list[mpl.patches.Rectangle]:
     """The visible bars of ``ax``: rectangles of its bar containers (``ax.bar``,
     ``ax.barh``, seaborn's countplot/barplot/histplot), or every rectangle patch when
     there is no container; zero-size and NaN bars are left out."""
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {describe(ax)}")
     patches = [p for c in ax.containers if isinstance(c, BarContainer) for p in c.patches]
     if not patches:
         patches = [p for p in ax.patches if type(p) is mpl.patches.Rectangle]
@@ -95,6 +99,9 @@ def check_axis_labels(name: str, ax, xlabel: str | None = None, ylabel: str | No
     """Pass when both axis labels are set; when ``xlabel``/``ylabel`` are given, they
     must also appear in the labels (case-insensitive)."""
     ax = _axes(name, ax, hint)
+    for arg, want in (("xlabel", xlabel), ("ylabel", ylabel)):
+        if want is not None and not isinstance(want, str):
+            raise TypeError(f"{arg} must be a str or None, got {describe(want)}")
     for axis, got, want in (("x", ax.get_xlabel(), xlabel), ("y", ax.get_ylabel(), ylabel)):
         if not got.strip():
             _fail(name, f"the {axis} axis has no label", hint or f"ax.set_{axis}label('...')")
@@ -107,6 +114,8 @@ def check_axis_labels(name: str, ax, xlabel: str | None = None, ylabel: str | No
 def check_title(name: str, ax, contains: str | None = None, hint: str | None = None) -> None:
     """Pass when the axes has a title (mentioning ``contains`` when given)."""
     ax = _axes(name, ax, hint)
+    if contains is not None and not isinstance(contains, str):
+        raise TypeError(f"contains must be a str or None, got {describe(contains)}")
     title = " ".join(ax.get_title(loc) for loc in ("left", "center", "right")).strip()
     if not title:
         _fail(name, "the axes has no title", hint or "ax.set_title('...')")
@@ -154,6 +163,8 @@ def check_collection_count(name: str, ax, expected: int, kind: str | None = None
 
 def legend_labels(obj) -> list[str]:
     """Texts of every legend on the axes or figure (seaborn's figure-level legends too)."""
+    if not isinstance(obj, (Axes, Figure)) and not (hasattr(obj, "axes") and hasattr(obj, "figure")):
+        raise TypeError(f"obj must be a matplotlib Axes, Figure or seaborn grid, got {describe(obj)}")
     axes = [obj] if isinstance(obj, Axes) else list(np.asarray(getattr(obj, "axes", [])).ravel())
     fig = obj.figure if not isinstance(obj, Figure) else obj
     legends = [ax.get_legend() for ax in axes] + list(getattr(fig, "legends", []))
@@ -164,6 +175,7 @@ def check_legend_entries(name: str, obj, expected: Sequence[str], hint: str | No
     """Pass when the legend(s) show exactly the entries ``expected`` (in any order)."""
     if obj is None:
         _fail(name, "got None: keep the axes or grid you drew", hint)
+    expected = check_str_list("expected", expected)
     got = legend_labels(obj)
     if sorted(map(str, got)) != sorted(map(str, expected)):
         _fail(name, f"legend shows {got}, expected {list(expected)}",
@@ -175,6 +187,10 @@ def check_polar_limits(name: str, ax, rmin: float | None = None, rmax: float | N
                        thetamin: float | None = None, thetamax: float | None = None,
                        tol: float = 1e-6, hint: str | None = None) -> None:
     """Pass when ``ax`` is polar and its radius and angle limits (degrees) are as given."""
+    for arg, value in (("rmin", rmin), ("rmax", rmax), ("thetamin", thetamin), ("thetamax", thetamax)):
+        if value is not None:
+            check_number(arg, value)
+    check_number("tol", tol, low=0.0)
     ax = _axes(name, ax, hint)
     if ax.name != "polar":
         _fail(name, f"the axes is {ax.name!r}, not polar",
@@ -191,6 +207,8 @@ def check_polar_limits(name: str, ax, rmin: float | None = None, rmax: float | N
 
 def heatmap_mask(ax) -> np.ndarray:
     """Boolean ``(rows, cols)`` array: True where a seaborn/pcolormesh heatmap cell is masked."""
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {describe(ax)}")
     meshes = [c for c in ax.collections if isinstance(c, mpl.collections.QuadMesh)]
     if not meshes:
         raise ValueError("the axes has no heatmap (no QuadMesh collection)")
@@ -231,6 +249,8 @@ def check_upper_triangle_masked(name: str, ax, include_diagonal: bool = True,
 
 def check_facets(name: str, grid, nrows: int, ncols: int, hint: str | None = None) -> None:
     """Pass when a seaborn figure-level grid has ``nrows`` x ``ncols`` facets."""
+    check_int("nrows", nrows, low=1)
+    check_int("ncols", ncols, low=1)
     if grid is None or not hasattr(grid, "axes"):
         _fail(name, f"expected a seaborn FacetGrid (what catplot/displot/relplot/lmplot return), "
                     f"got {type(grid).__name__}", hint)
@@ -247,6 +267,7 @@ def check_tick_labels(name: str, ax, axis: str, expected: Sequence[str], hint: s
     ax = _axes(name, ax, hint)
     if axis not in ("x", "y"):
         raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    expected = check_str_list("expected", expected)
     got = [t.get_text() for t in getattr(ax, f"get_{axis}ticklabels")()]
     if got != list(expected):
         _fail(name, f"{axis} tick labels are {got}, expected {list(expected)}",
@@ -275,6 +296,7 @@ def check_dark_background(name: str, fig, hint: str | None = None) -> None:
 def check_no_text_overlap(name: str, ax, min_texts: int = 2, hint: str | None = None) -> None:
     """Pass when the axes holds at least ``min_texts`` texts and no two of their
     bounding boxes (as drawn) overlap."""
+    check_int("min_texts", min_texts, low=0)
     ax = _axes(name, ax, hint)
     texts = [t for t in ax.texts if t.get_text().strip() and t.get_visible()]
     if len(texts) < min_texts:
@@ -299,6 +321,9 @@ def check_plotly_figure(name: str, fig, n_traces: int | None = None, trace_type:
                         hint: str | None = None) -> None:
     """Pass when a plotly figure has ``n_traces`` traces (all of ``trace_type`` when
     given, e.g. ``"scatter"``), ``n_frames`` animation frames and ``n_facets`` subplots."""
+    for arg, value in (("n_traces", n_traces), ("n_frames", n_frames), ("n_facets", n_facets)):
+        if value is not None:
+            check_int(arg, value, low=0)
     if fig is None or not hasattr(fig, "data") or not hasattr(fig, "layout"):
         _fail(name, f"expected a plotly Figure (what px.scatter returns), got {type(fig).__name__}", hint)
     if n_traces is not None and len(fig.data) != n_traces:

@@ -209,3 +209,42 @@ def test_bad_objects_fail_with_a_message():
         figchecks.check_bar_count("empty", plt.figure(), 1)
     with pytest.raises(AssertionError, match="got int"):
         figchecks.check_title("int", 3)
+
+
+# --- bad inputs (collected by tests/test_bad_inputs.py) ---------------------------------
+# The learner's figure missing: AssertionError "got None"; an author's wrong argument:
+# TypeError/ValueError naming it.
+
+_AX = plt.figure().add_subplot()
+
+BAD_INPUTS = [
+    (figchecks.bars, (None,), {}, TypeError, "ax"),
+    (figchecks.check_bar_count, ("bars", None, 3), {}, AssertionError, "got None"),
+    (figchecks.check_bar_count, ("bars", _AX, "3"), {}, TypeError, "expected"),
+    (figchecks.check_patch_count, ("pie", _AX, 3), {"kind": "Slice"}, ValueError, "kind"),
+    (figchecks.check_axis_labels, ("labels", _AX), {"xlabel": 3}, TypeError, "xlabel"),
+    (figchecks.check_title, ("title", _AX), {"contains": ["a"]}, TypeError, "contains"),
+    (figchecks.check_line_count, ("lines", _AX, -1), {}, ValueError, "expected"),
+    (figchecks.check_closed_lines, ("radar", None), {}, AssertionError, "got None"),
+    (figchecks.check_collection_count, ("dots", _AX, 1), {"kind": "Scatter"}, ValueError, "kind"),
+    (figchecks.legend_labels, ("legend",), {}, TypeError, "obj"),
+    (figchecks.check_legend_entries, ("legend", _AX, "Adelie"), {}, TypeError, "expected"),
+    (figchecks.check_polar_limits, ("polar", _AX), {"rmax": "1"}, TypeError, "rmax"),
+    (figchecks.heatmap_mask, (np.zeros((2, 2)),), {}, TypeError, "ax"),
+    (figchecks.check_heatmap_mask, ("mask", None, np.zeros((2, 2), bool)), {}, AssertionError, "got None"),
+    (figchecks.check_upper_triangle_masked, ("mask", None), {}, AssertionError, "got None"),
+    (figchecks.check_facets, ("grid", None, 1, 2), {}, AssertionError, "got NoneType"),
+    (figchecks.check_facets, ("grid", _AX, 0, 2), {}, ValueError, "nrows"),
+    (figchecks.check_tick_labels, ("ticks", _AX, "z", ["a"]), {}, ValueError, "axis"),
+    (figchecks.check_tick_labels, ("ticks", _AX, "x", "abc"), {}, TypeError, "expected"),
+    (figchecks.check_dark_background, ("dark", None), {}, AssertionError, "got NoneType"),
+    (figchecks.check_no_text_overlap, ("texts", _AX), {"min_texts": 1.5}, TypeError, "min_texts"),
+    (figchecks.check_plotly_figure, ("plotly", None), {}, AssertionError, "got NoneType"),
+    (figchecks.check_plotly_figure, ("plotly", _AX), {"n_traces": "2"}, TypeError, "n_traces"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kwargs, exc, name", BAD_INPUTS)
+def test_bad_inputs(fn, args, kwargs, exc, name):
+    with pytest.raises(exc, match=name):
+        fn(*args, **kwargs)
