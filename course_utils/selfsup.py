@@ -1,7 +1,7 @@
 """Self-supervised learning: rotation pretext, SimCLR-style contrastive learning, linear probes.
 
 The pieces 10_self_supervised writes out once and then reuses, and that its checkpoint
-trainers (``scripts/trainers/selfsup_*.py``) train with: a small convolutional encoder
+trainers (``scripts/trainers/digits10_*.py``) train with: a small convolutional encoder
 with a replaceable head, the rotation pretext batch, per-sample random augmentations for
 two views of every image, the NT-Xent loss, frozen-feature extraction and a linear probe
 (scikit-learn's ``LogisticRegression`` with ``C`` chosen on a validation split).
@@ -31,11 +31,13 @@ def _check_batch(name: str, x, channels: int | None = None) -> None:
 
 
 class SmallEncoder(nn.Module):
-    """Three conv blocks with max-pooling and global average pooling.
+    """Four conv-BN-ReLU blocks (``block1``..``block4``) with three max-poolings, then global
+    average pooling.
 
     Input ``(N, in_channels, H, W)`` in [0, 1] (standardized per image inside when
-    ``standardize``); output features ``(N, 4 * width)``. ``features`` is the conv stack,
-    ``pool`` the global average. Introduced in 10_self_supervised.
+    ``standardize``); output features ``(N, 4 * width)``. ``features`` is the conv stack
+    (read an earlier block with :func:`block_encoder`), ``pool`` the global average.
+    Introduced in 10_self_supervised.
     """
 
     def __init__(self, in_channels: int = 1, width: int = 16, standardize: bool = False):
