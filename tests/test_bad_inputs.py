@@ -14,7 +14,9 @@ and ``test_every_public_callable_has_a_case`` lists each public function or clas
 (no leading underscore, defined in its module, in ``course_utils.__all__`` or any
 ``course_utils/*.py``) that has no case. A case covers the callable it calls; a bound
 method (``net.forward``, ``scenes.class_labels``) or a ``functools.partial`` covers its
-class or function. Callables without parameters have nothing to get wrong.
+class or function; a small test helper that must do more than call (enter a context
+manager, say) names what it covers in its ``covers`` attribute. Callables without
+parameters have nothing to get wrong.
 
 ``python tests/test_bad_inputs.py`` prints the counts.
 """
@@ -103,6 +105,8 @@ def covered_by(fn) -> set[int]:
     while isinstance(fn, functools.partial):
         fn = fn.func
     out.add(id(fn))
+    if hasattr(fn, "covers"):
+        out.add(id(fn.covers))
     if inspect.ismethod(fn):
         owner = fn.__self__
         classes = owner.__mro__ if isinstance(owner, type) else type(owner).__mro__

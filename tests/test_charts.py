@@ -2,7 +2,6 @@
 They inspect what was drawn (lines, limits, tick labels, texts), never pixels."""
 from __future__ import annotations
 
-
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -182,6 +181,14 @@ def test_show_plotly_stores_both_the_live_and_the_static_picture(monkeypatch):
     assert set(shown[0]) == {"application/vnd.plotly.v1+json", "image/png"}
 
 
+def _enter_course_style(*args, **kwargs):
+    """course_style checks its argument when the ``with`` block is entered."""
+    with charts.course_style(*args, **kwargs):
+        pass
+
+
+_enter_course_style.covers = charts.course_style
+
 BAD_INPUTS = [
     (charts.style_path, ("nope",), {}, ValueError, "style"),
     (charts.palette, ("nope",), {}, ValueError, "palette"),
@@ -191,6 +198,8 @@ BAD_INPUTS = [
     (charts.label_line_ends, (plt.subplots()[1],), {}, ValueError, "labelled lines"),
     (charts.plotly_snapshot, ("fig",), {}, TypeError, "fig"),
     (charts.show_plotly, (None,), {}, TypeError, "fig"),
+    (_enter_course_style, ("drak",), {}, ValueError, "dark"),
+    (_enter_course_style, (1,), {}, TypeError, "dark"),
 ]
 
 
