@@ -125,6 +125,22 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         description="DenseAutoencoder (16-d bottleneck) trained by scripts/trainers/digits04_ae.py "
                     "for 200 epochs on the normal digits 0-4 of the 16x16 train split; the anomaly "
                     "detector's reference in 07_autoencoders"),
+    "digits16_teacher_half": Checkpoint(
+        file="digits16_teacher_half.pt",
+        sha256="fa4824fe220ee3d971e42196e9d3bd84e08450d44c44e0cc65dcce6f928736b6",
+        builder="DigitsCNN", kwargs=(("width", 32),),
+        description="wide DigitsCNN (width 32, 94k parameters) trained by scripts/trainers/"
+                    "digits16_teacher_half.py on one stratified half (673 digits) of the 16x16 "
+                    "train split; the other half is the student's pool in 02_data_augmentation, "
+                    "which this teacher never saw"),
+    "resnet03_degradation": Checkpoint(
+        file="resnet03_degradation.pt",
+        sha256="427134dfda5e2a10351edc0d76f8a4233da6fe7dbc27bee6f55e4349638eb1c0",
+        builder="TrainingCurves", kwargs=(("num_seeds", 3), ("num_runs", 4), ("num_steps", 300)),
+        description="training-loss curves (3 seeds x 4 runs x 300 SGD steps) of BatchNorm "
+                    "networks on the 8x8 digits, runs in order: plain 8, plain 32, residual 8, "
+                    "residual 32 conv layers; measured by scripts/trainers/resnet03_degradation.py "
+                    "for the degradation problem in 03_modern_cnns"),
     # --- new checkpoints go above this line (one entry each) ---
 }
 

@@ -105,6 +105,24 @@ def layer_table(net: nn.Module, input_size: tuple[int, ...], device=None):
 # --- models added for later lectures go below this line ---
 
 
+class TrainingCurves(nn.Module):
+    """Measured training curves stored as a verified course checkpoint (no forward pass).
+
+    A trainer that measures curves too long to run in a notebook (03_modern_cnns: the
+    degradation of deep plain networks) returns one of these; ``loss`` is a buffer of shape
+    ``(num_seeds, num_runs, num_steps)``, saved and hash-checked like any weights. The
+    checkpoint's description names the runs in order. Introduced in 03_modern_cnns.
+    """
+
+    def __init__(self, num_seeds: int = 1, num_runs: int = 1, num_steps: int = 1):
+        super().__init__()
+        _check_positive(num_seeds=num_seeds, num_runs=num_runs, num_steps=num_steps)
+        self.register_buffer("loss", torch.zeros(num_seeds, num_runs, num_steps))
+
+    def forward(self, *args):
+        raise RuntimeError("TrainingCurves stores measured curves in .loss; it has no forward pass")
+
+
 
 
 
