@@ -53,7 +53,7 @@ class DigitsCNN(nn.Module):
                                   nn.Linear(4 * width, num_classes))
 
     def forward(self, x):
-        _check_batch(x, 1, "DigitsCNN", self.features[0][0].in_channels)
+        _check_batch(x, 1, "DigitsCNN", _in_channels(self.features))
         return self.head(self.features(x))
 
 
@@ -165,7 +165,7 @@ class ShapesGAPNet(nn.Module):
 
     def embed(self, x: Tensor) -> Tensor:
         """Penultimate features ``(N, 4 width)``: the global average of the last map."""
-        _check_batch(x, 1, "ShapesGAPNet", self.features.block1[0].in_channels)
+        _check_batch(x, 1, "ShapesGAPNet", _in_channels(self.features))
         return self.pool(self.features(standardize_per_image(x))).flatten(1)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -178,6 +178,12 @@ def double_conv(c_in: int, c_out: int) -> nn.Sequential:
     """Two ``conv_bn_relu`` 3x3 blocks, ``c_in -> c_out -> c_out``; keeps H and W (U-Net's unit)."""
     _check_positive(c_in=c_in, c_out=c_out)
     return nn.Sequential(conv_bn_relu(c_in, c_out), conv_bn_relu(c_out, c_out))
+
+
+def _in_channels(module: nn.Module) -> int:
+    """Input channels of the first convolution in ``module`` (read at call time, so a
+    replaced first layer is honoured)."""
+    return next(m.in_channels for m in module.modules() if isinstance(m, nn.Conv2d))
 
 
 def _check_batch(x, multiple: int, model: str, channels: int) -> None:
@@ -214,7 +220,7 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(w, num_classes, 1)
 
     def forward(self, x):
-        _check_batch(x, 4, "UNet", self.enc1[0][0].in_channels)
+        _check_batch(x, 4, "UNet", _in_channels(self.enc1))
         e1 = self.enc1(x)                                       # (N, w, H, W)
         e2 = self.enc2(self.pool(e1))                           # (N, 2w, H/2, W/2)
         b = self.bottleneck(self.pool(e2))                      # (N, 4w, H/4, W/4)
