@@ -18,7 +18,7 @@ Introduced in 06_cnn_visualization.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import torch
 from torch import Tensor, nn
@@ -91,19 +91,22 @@ def normalize_maps(maps: Tensor) -> Tensor:
     return ((maps - lo) / (hi - lo).clamp_min(1e-12)).clamp(0, 1)
 
 
-@contextmanager
-def guided_relus(model: nn.Module) -> Iterator[nn.Module]:
+def guided_relus(model: nn.Module) -> AbstractContextManager[nn.Module]:
     """Inside the block, every ``nn.ReLU`` of ``model`` passes back only positive gradients.
 
-    Guided backpropagation: a forward hook on each ReLU clamps the gradient arriving at
-    its output to ``>= 0``; the ReLU's own backward then zeroes it where the input was
-    <= 0. Hooking the output tensor works with ``ReLU(inplace=True)`` unchanged; the
-    hooks are removed on exit, also after an exception. ``F.relu`` calls are not seen.
-    Introduced in 06_cnn_visualization.
+    ``with guided_relus(net): ...``. Guided backpropagation: a forward hook on each ReLU
+    clamps the gradient arriving at its output to ``>= 0``; the ReLU's own backward then
+    zeroes it where the input was <= 0. Hooking the output tensor works with
+    ``ReLU(inplace=True)`` unchanged; the hooks are removed on exit, also after an
+    exception. ``F.relu`` calls are not seen. Introduced in 06_cnn_visualization.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected an nn.Module, got {type(model).__name__}")
+    return _guided_relus(model)
 
+
+@contextmanager
+def _guided_relus(model: nn.Module) -> Iterator[nn.Module]:
     def hook(module: nn.Module, inputs: tuple, output: Tensor) -> None:
         if output.requires_grad:
             output.register_hook(lambda grad: grad.clamp(min=0))

@@ -80,6 +80,8 @@ class ActivationsAndGradients:
     """
 
     def __init__(self, layer: nn.Module):
+        if not isinstance(layer, nn.Module):
+            raise TypeError(f"layer: expected an nn.Module to hook, got {type(layer).__name__}")
         self.activations: Tensor | None = None
         self._handle = layer.register_forward_hook(self._save)
 
@@ -123,8 +125,15 @@ class BaseCAM:
     needs_gradients = True
 
     def __init__(self, model: nn.Module, target_layer: str):
+        if not isinstance(target_layer, str):
+            raise TypeError(f"target_layer: expected a layer name such as 'features', got "
+                            f"{type(target_layer).__name__}")
+        try:
+            layer = get_layer(model, target_layer)
+        except ValueError as err:
+            raise ValueError(f"target_layer: {err}") from None
         self.model = model
-        self.target_layer = get_layer(model, target_layer)
+        self.target_layer = layer
         self.layer_name = target_layer
         self._hooks: ActivationsAndGradients | None = None
 

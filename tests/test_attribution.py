@@ -74,3 +74,5 @@ def test_occlusion_default_scores_logits():
     logit = attribution.occlusion(NET, X, [1, 2], patch_size=8, stride=8, normalize=False,
                                   use_probs=False)
     torch.testing.assert_close(raw, logit)
+
+BAD_INPUTS.append((attribution.guided_relus, ("net",), {}, TypeError, "model"))

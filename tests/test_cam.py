@@ -334,3 +334,11 @@ def test_float_targets_are_refused_by_every_cam(method):
     probs = torch.softmax(_NET(x), 1)
     with pytest.raises(TypeError, match="targets"):
         method(_NET, "features")(x, probs.max(1).values)
+
+BAD_INPUTS += [
+    (cam.ActivationsAndGradients, ("features",), {}, TypeError, "layer"),
+    (cam.BaseCAM, (_NET, "featurs"), {}, ValueError, "target_layer"),
+    (cam.CAM, (_NET, "features"), {"fc_layer": "features"}, ValueError, "fc_layer"),
+    (cam.GradCAM, (_NET, 3), {}, TypeError, "target_layer"),
+    (cam.GradCAMPlusPlus, ("net", "features"), {}, TypeError, "model"),
+]
