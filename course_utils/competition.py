@@ -62,7 +62,8 @@ class Competition:
         train_ids, test_ids: image ids such as ``"train_00042"``, ``"test_00007"``.
         test_images: ``uint8`` ``(M, H, W, 3)``; their labels are hidden.
         planted_duplicates: ``(original id, copy id)`` pairs, the answer key of the EDA.
-        noisy_ids: ids of training images whose label was corrupted (answer key).
+        noisy_ids: ids of training images whose label was corrupted, copies of them included
+            (answer key).
     """
 
     train_images: np.ndarray
@@ -166,9 +167,10 @@ def make_competition(n_train: int = 1800, n_test: int = 720, seed: int = 0, size
     position = np.argsort(shuffle)                            # old index -> new index
     ids = [f"train_{i:05d}" for i in range(len(shuffle))]
     pairs = [(ids[position[s]], ids[position[n_train + k]]) for k, s in enumerate(sources)]
+    noisy_all = set(noisy.tolist()) | {n_train + k for k, s in enumerate(sources) if s in set(noisy.tolist())}
     return Competition(train_images[shuffle], train_labels[shuffle].astype(np.int64), ids,
                        test_images, [f"test_{i:05d}" for i in range(n_test)], pairs,
-                       sorted(ids[position[i]] for i in noisy), test_labels.astype(np.int64))
+                       sorted(ids[position[i]] for i in noisy_all), test_labels.astype(np.int64))
 
 
 def score_submission(competition: Competition, submission) -> dict[str, float]:
