@@ -156,7 +156,8 @@ def group_means(frame: pd.DataFrame, by: str, columns: Sequence[str],
         raise ValueError(f"scale must be None, 'z' or 'minmax', got {scale!r}")
     missing = [c for c in [by, *columns] if c not in frame.columns]
     if missing:
-        raise KeyError(f"no column(s) {missing}; the table has {list(frame.columns)}")
+        arg = "by" if by in missing else "columns"
+        raise KeyError(f"{arg}: no column(s) {missing}; the table has {list(frame.columns)}")
     if not columns:
         raise ValueError("group_means needs at least one column to average")
     numeric = frame[columns].select_dtypes("number").columns

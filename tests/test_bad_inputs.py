@@ -184,6 +184,17 @@ def test_every_public_callable_has_a_case():
                          f"(add one to tests/test_<module>.py):\n  " + "\n  ".join(missing))
 
 
+def names_a_parameter(case) -> bool:
+    """Whether the expected text is, or contains, a parameter name of the callable."""
+    fn = case[0].func if isinstance(case[0], functools.partial) else case[0]
+    fn = getattr(fn, "covers", fn)
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return any(p in case[4] for p in params if len(p) > 1) or case[4] in params
+
+
 def report() -> str:
     publics = {k: v for k, v in public_callables().items() if takes_arguments(v)}
     covered = set()
@@ -192,9 +203,12 @@ def report() -> str:
     n_covered = sum(id(obj) in covered for obj in publics.values())
     problems = [(cid, problem_of(case)) for cid, case in CASES]
     clear = sum(p is None for _, p in problems)
+    named = sum(names_a_parameter(case) for _, case in CASES)
     lines = [f"{len(CASES)} bad-input cases from {len({c.split('[')[0] for c, _ in CASES})} test files",
              f"{n_covered} of {len(publics)} public callables with parameters covered",
-             f"{clear} of {len(CASES)} clear errors ({clear / max(len(CASES), 1):.0%})"]
+             f"{clear} of {len(CASES)} clear errors ({clear / max(len(CASES), 1):.0%})",
+             f"{named} of {len(CASES)} cases expect a message naming one of the callable's parameters "
+             f"({named / max(len(CASES), 1):.0%}; the others expect e.g. 'got None' or a hint)"]
     lines += [f"  {cid}: {p}" for cid, p in problems if p is not None]
     lines += [f"  no case: {name}" for name, obj in publics.items() if id(obj) not in covered]
     return "\n".join(lines)

@@ -98,7 +98,8 @@ BAD_INPUTS = [
     (tables.group_means, (_SCORES, "gender", "math_score"), {}, TypeError, "columns"),
     (tables.group_means, (_SCORES.to_dict(), "gender", ["math_score"]), {}, TypeError, "frame"),
     (tables.group_means, (_SCORES, ["gender"], ["math_score"]), {}, TypeError, "by"),
-    (tables.group_means, (_SCORES, "gender", ["math"]), {}, KeyError, "column"),
+    (tables.group_means, (_SCORES, "gender", ["math"]), {}, KeyError, "columns"),
+    (tables.group_means, (_SCORES, "sex", ["math_score"]), {}, KeyError, "by"),
     (tables.group_means, (_SCORES, "gender", ["math_score"]), {"scale": "rank"}, ValueError, "scale"),
 ]
 
