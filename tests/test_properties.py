@@ -1,4 +1,4 @@
-"""Property tests: the box, mask and metric helpers agree with torchvision and scikit-learn
+"""Property tests: the box, mask and metric helpers agree with torchvision, scikit-learn and scikit-image
 on many generated inputs, not only the hand-picked cases of their unit tests.
 
 Hypothesis draws boxes, scores, masks and ranked detections; each property compares a
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from course_utils import detection, detection_metrics, segmentation
+from course_utils import autoencoders, detection, detection_metrics, segmentation
 
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -140,6 +140,20 @@ def test_iou_and_accuracy_match_sklearn(masks):
     np.testing.assert_allclose(iou, reference, equal_nan=True)
     if not np.isnan(reference).all():
         assert math.isclose(float(segmentation.mean_iou(cm)), float(np.nanmean(reference)), rel_tol=1e-9)
+
+
+@SETTINGS
+@given(st.integers(1, 3), st.integers(0, 2**16), st.floats(min_value=0.5, max_value=255.0))
+def test_psnr_matches_skimage_per_image(n, seed, data_range):
+    from skimage.metrics import peak_signal_noise_ratio
+
+    gen = torch.Generator().manual_seed(seed)
+    reference = torch.rand(n, 1, 4, 5, generator=gen, dtype=torch.float64) * data_range
+    images = (reference + 0.1 * data_range * torch.randn(n, 1, 4, 5, generator=gen, dtype=torch.float64))
+    expected = [peak_signal_noise_ratio(r.numpy(), i.numpy(), data_range=data_range)
+                for r, i in zip(reference, images)]
+    np.testing.assert_allclose(autoencoders.psnr(images, reference, data_range=data_range).numpy(), expected,
+                               rtol=1e-5)
 
 
 # --- ranked detections against sklearn.metrics -------------------------------------------
