@@ -17,9 +17,10 @@ from typing import Any
 # on import (and print a warning when there is no network).
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
-__all__ = ["autoencoders", "cam", "centernet", "charts", "checkpoints", "checks", "competition", "core",
-           "data", "detection", "figchecks", "gans", "models", "results", "segmentation", "selfsup",
-           "shapes", "tables", "train", "viz"]
+__all__ = ["attribution", "autoencoders", "cam", "centernet", "charts", "checkpoints", "checks",
+           "competition", "core", "data", "detection", "detection_metrics", "figchecks", "figdata",
+           "figmarks", "gans", "models", "results", "segmentation", "selfsup", "shapes", "tables",
+           "textlayout", "train", "viz"]
 __version__ = "0.1.0"
 
 
