@@ -141,6 +141,26 @@ CHECKPOINTS: dict[str, Checkpoint] = {
                     "networks on the 8x8 digits, runs in order: plain 8, plain 32, residual 8, "
                     "residual 32 conv layers; measured by scripts/trainers/resnet03_degradation.py "
                     "for the degradation problem in 03_modern_cnns"),
+    "digits16_cnn": Checkpoint(
+        file="digits16_cnn.pt",
+        sha256="43e31d1d5171c42b244c9d42ec0b84853ee04660b1505c0d92b5a2f0ac18dcba",
+        builder="DigitsCNN", kwargs=(("width", 16),),
+        description="DigitsCNN (width 16) trained by scripts/trainers/digits16_cnn.py on the "
+                    "16x16 digits (train split, all 10 classes); the judge of generated digits "
+                    "(confidence, classes, Frechet-distance features) in 08_gans"),
+    "digits_dcgan": Checkpoint(
+        file="digits_dcgan.pt",
+        sha256="b28ff3c59f162a43cd8ec6b2abbab44f427054aea08eaf653b4e461c93580b8c",
+        builder="gans.DCGANGenerator", kwargs=(("latent_dim", 32), ("width", 32)),
+        description="DCGAN generator (16x16 digits) trained by scripts/trainers/digits_dcgan.py "
+                    "on the digits' train split; the snapshot with the lowest validation "
+                    "Frechet distance; 08_gans"),
+    "shapes_cyclegan": Checkpoint(
+        file="shapes_cyclegan.pt",
+        sha256="8fc52dd3d85506bb97398f13e06e9b7d6873ed6213553b41ee29a8d718a1cd2a",
+        builder="gans.CycleGenerators", kwargs=(("width", 16), ("blocks", 3)),
+        description="the two CycleGAN generators (filled <-> outlined shapes) trained by "
+                    "scripts/trainers/shapes_cyclegan.py on unpaired two-style shapes; 08_gans"),
     # --- new checkpoints go above this line (one entry each) ---
 }
 
