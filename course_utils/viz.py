@@ -60,7 +60,9 @@ def quantize_png(data: bytes, colors: int = 256) -> bytes:
         raise ValueError(f"data must be the bytes of a PNG file, got {len(data)} bytes that are not "
                          f"an image ({err})") from None
     out = io.BytesIO()
-    image.quantize(colors).save(out, format="png", optimize=True)
+    # Octree keeps colours that few pixels use (a legend patch, a thin box); the default
+    # median cut merged them into their neighbours (an orange patch came out lime).
+    image.quantize(colors, method=Image.Quantize.FASTOCTREE).save(out, format="png", optimize=True)
     return out.getvalue()
 
 

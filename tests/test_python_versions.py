@@ -1,9 +1,11 @@
 """Python 3.11-3.13: every pinned package has a wheel (needs the package index).
 
-CI runs this before the offline suite (`.ci/run`); inside the offline run it is skipped.
+The wheel check asks the package index (about a minute), so it runs where
+COURSE_CHECK_WHEELS=1 is set: `.ci/run` runs this file that way before the offline suite.
 """
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -25,6 +27,8 @@ def _online() -> bool:
 
 @pytest.mark.parametrize("version", ["3.12", "3.13"])
 def test_every_pin_has_a_wheel(version):
+    if os.environ.get("COURSE_CHECK_WHEELS") != "1":
+        pytest.skip("set COURSE_CHECK_WHEELS=1 to ask the package index (.ci/run does)")
     if not _online():
         pytest.skip("no network: the wheel check runs in .ci/run before the offline suite")
     from check_wheels import check
