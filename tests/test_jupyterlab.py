@@ -98,8 +98,11 @@ def open_notebook(page, base, token, name):
 
 def run_all(page, timeout_s=300):
     """Clear the outputs, run every cell, and wait until every code cell has run."""
-    page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Started without awaiting: the command's promise settles only when every cell has run.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs'); }")
+    page.wait_for_timeout(500)
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.wait_for_timeout(2000)
     # Done when the kernel is idle and no prompt is [*] or empty [ ] (Run All stops at an error).
     page.wait_for_function(
         """() => {
@@ -134,31 +137,37 @@ def test_00_runs_all_without_errors(lab):
 def test_13_plotly_hover_and_widget(lab):
     page, base, token, _ = lab
     open_notebook(page, base, token, "13_interactive_and_themes.ipynb")
-    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30000)
-    assert page.locator(".js-plotly-plot").count() >= 1, "stored Plotly figures render before running"
+    # The Plotly renderer shows each figure's stored static snapshot (what GitHub shows too)
+    # and swaps in the live chart when the pointer enters it.
+    page.wait_for_selector(".jp-RenderedPlotly img.plot-img", timeout=60000)
+    assert page.locator(".jp-RenderedPlotly").count() >= 1, "stored Plotly figures render before running"
     run_all(page)
     assert not errors(page), errors(page)[:2]
-    plot = page.locator(".js-plotly-plot").first
-    plot.scroll_into_view_if_needed()
-    point = plot.locator(".scatterlayer .point").first
+    figure = page.locator(".jp-RenderedPlotly").first
+    figure.scroll_into_view_if_needed()
+    box = figure.locator("img.plot-img").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)   # the pointer enters
+    figure.locator(".plot-container .main-svg").first.wait_for(timeout=60000)
+    point = figure.locator(".scatterlayer .point").first
     point.hover(force=True)
     page.wait_for_selector(".hoverlayer .hovertext", timeout=10000)
-    label = page.inner_text(".hoverlayer .hovertext")
+    label = page.locator(".hoverlayer .hovertext").first.text_content() or ""
     assert label.strip(), "hovering a point shows its label"
     page.screenshot(path=str(SHOTS / "13_hover.png"))
-    slider = page.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").first
-    slider.scroll_into_view_if_needed()
-    widget_box = page.locator(".jp-OutputArea-output:has(.widget-slider), .jp-OutputArea-output:has(.widget-hslider)").first
-    before = widget_box.locator("..").locator("img").first.get_attribute("src") if widget_box.count() else None
-    slider.focus()
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(3000)
+    # The convolution explorer: a widgets.interactive whose output is a Matplotlib figure.
+    explorer = page.locator(".widget-interact").first
+    explorer.scroll_into_view_if_needed()
+    figure_img = explorer.locator("img").first
+    figure_img.wait_for(timeout=30000)
+    before = figure_img.get_attribute("src")
+    handle = explorer.locator(".noUi-handle").first
+    handle.focus()
+    page.keyboard.press("ArrowLeft")    # the slider starts at its maximum
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("(old) => { const i = document.querySelector('.widget-interact img');"
+                           " return i && i.getAttribute('src') !== old; }", arg=before, timeout=30000)
     page.screenshot(path=str(SHOTS / "13_slider.png"))
     assert not errors(page), errors(page)[:2]
-    if before is not None:
-        after = widget_box.locator("..").locator("img").first.get_attribute("src")
-        assert after != before, "moving the slider redraws the figure"
 
 
 def test_student_edition_stops_with_the_hint(lab):
