@@ -10,6 +10,7 @@ Introduced in 00_start_here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import NoReturn
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def _check_args(name, hint) -> None:
         raise TypeError(f"hint must be a str or None, got {describe(hint)}")
 
 
-def _fail(name: str, problem: str, hint: str | None) -> None:
+def _fail(name: str, problem: str, hint: str | None) -> NoReturn:
     __tracebackhide__ = True  # IPython shows the learner's cell, not this helper's frames
     print(f"[x] {name}: {problem}")
     raise AssertionError(f"{name}: {problem}" + (f"\nHint: {hint}" if hint else ""))

@@ -12,6 +12,7 @@ used in 12_polar_pie_and_more and 13_interactive_and_themes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -27,6 +28,7 @@ def _laid_out(ax: Axes) -> Axes:
     """Lay the figure out (ticks, labels, limits) as when it is drawn; works on a figure
     that was already shown and closed."""
     fig = ax.get_figure(root=True)
+    assert fig is not None, "an Axes drawn by pyplot or Figure.add_subplot belongs to a figure"
     if not hasattr(fig.canvas, "get_renderer"):
         FigureCanvasAgg(fig)
     fig.draw_without_rendering()
@@ -54,7 +56,7 @@ def _legend_colours(ax: Axes) -> dict[str, tuple]:
     if legend is None:
         return {}
     out = {}
-    for text, handle in zip(legend.get_texts(), legend.legend_handles):
+    for text, handle in zip(legend.get_texts(), cast(list[Any], legend.legend_handles)):
         if handle is None:
             continue
         colour = handle.get_facecolor() if hasattr(handle, "get_facecolor") else handle.get_color()
@@ -112,7 +114,7 @@ def check_bars(name: str, ax, expected: pd.Series, orient: str | None = None, or
     want = {tuple(map(str, k)) if two_level else (str(k),): float(v) for k, v in expected.items()}
     got: dict[tuple, float] = {}
     for row in table.itertuples():
-        key = (str(row.category), str(row.hue)) if two_level else (str(row.category),)
+        key: tuple[str, ...] = (str(row.category), str(row.hue)) if two_level else (str(row.category),)
         got[key] = got.get(key, 0.0) + row.value
     if len(table) != len(want):
         _fail(name, f"{len(table)} bars, expected {len(want)}", hint or "one bar per category (and hue level)")
@@ -243,21 +245,22 @@ def check_split_violins(name: str, ax, data: pd.DataFrame, x: str, y: str, hue: 
     colours = {v: k for k, v in _legend_colours(ax).items()}
     dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() not in ("-", "None", "none", " ", "")]
     for body in bodies:
-        verts = body.get_paths()[0].vertices
+        verts = np.asarray(body.get_paths()[0].vertices)
         centre, category = min(ticks, key=lambda t: abs(t[0] - verts[:, 0].mean()))
         on_edge = np.isclose(verts[:, 0], centre, atol=1e-9)
         side = np.sign(verts[:, 0].mean() - centre)
         if on_edge.mean() < 0.2 or np.any((verts[:, 0] - centre) * side < -1e-9):
             _fail(name, f"the violin at {category!r} is not cut at the category centre: found whole violins",
                   hint or f"split=True draws one half per {hue} level")
-        level = colours.get(tuple(np.round(mpl.colors.to_rgb(body.get_facecolor()[0]), 3)))
+        level = colours.get(tuple(np.round(mpl.colors.to_rgb(np.asarray(body.get_facecolor())[0]), 3)))
         if level is None:
             _fail(name, "the halves' colours do not match legend entries", hint or f"hue={hue!r} with its legend")
         if not quartiles:
             continue
         lo, hi = sorted([centre, centre + side * np.abs(verts[:, 0] - centre).max()])
         mine = sorted(float(ln.get_ydata()[0]) for ln in dashed
-                      if np.all(np.asarray(ln.get_xdata()) >= lo - 1e-9) and np.all(np.asarray(ln.get_xdata()) <= hi + 1e-9))
+                      if np.all(np.asarray(ln.get_xdata()) >= lo - 1e-9)
+                      and np.all(np.asarray(ln.get_xdata()) <= hi + 1e-9))
         subset = data[(data[x].astype(str) == category) & (data[hue].astype(str) == level)][y].dropna()
         want = np.percentile(subset, [25, 50, 75])
         if len(mine) != 3 or not np.allclose(mine, want, atol=1e-6 * max(1.0, float(np.abs(want).max()))):
@@ -302,7 +305,8 @@ def check_radar(name: str, ax, expected: pd.DataFrame, rmin: float | None = 0.0,
     value for the feature named by the spoke label; with ``rmin``, the centre of the
     chart is that value (0 for values on a 0..1 scale)."""
     if not isinstance(expected, pd.DataFrame):
-        raise TypeError(f"expected must be a DataFrame (rows: series, columns: features), got {type(expected).__name__}")
+        raise TypeError("expected must be a DataFrame (rows: series, columns: features), "
+                        f"got {type(expected).__name__}")
     ax = _laid_out(_axes(name, ax, hint))
     if ax.name != "polar":
         _fail(name, f"the axes is {ax.name!r}, not polar", hint or "subplot_kw={'projection': 'polar'}")
@@ -338,7 +342,8 @@ def check_radar(name: str, ax, expected: pd.DataFrame, rmin: float | None = 0.0,
                 _fail(name, f"{str(series)!r} on spoke {feature!r} is {value:.3f}, expected {row[feature]:.3f}", hint)
     polys = [p for p in ax.patches if isinstance(p, mpl.patches.Polygon)]
     if len(polys) < len(expected):
-        _fail(name, f"{len(polys)} filled polygons, expected {len(expected)}", hint or "ax.fill(angles, values, alpha=0.2)")
+        _fail(name, f"{len(polys)} filled polygons, expected {len(expected)}",
+              hint or "ax.fill(angles, values, alpha=0.2)")
     if rmin is not None and not np.isclose(ax.get_rmin(), rmin):
         _fail(name, f"the centre of the chart is r = {ax.get_rmin():.3g}, expected {rmin:g}",
               hint or f"ax.set_rmin({rmin:g}): the centre must mean {rmin:g}, or polygon sizes mislead")
@@ -355,7 +360,7 @@ def check_wedges(name: str, ax, expected: pd.Series, atol_deg: float = 0.05, hin
     if len(wedges) != len(expected):
         _fail(name, f"{len(wedges)} wedges, expected {len(expected)}", hint or "ax.pie(counts, labels=names)")
     shares = expected / expected.sum() * 360.0
-    found = {w.get_label(): (w.theta2 - w.theta1) % 360 or 360.0 for w in wedges}
+    found = {str(w.get_label()): (w.theta2 - w.theta1) % 360 or 360.0 for w in wedges}
     missing = [str(k) for k in expected.index if str(k) not in found]
     if missing:
         _fail(name, f"wedges are labelled {sorted(found)}, expected {sorted(map(str, expected.index))}",
