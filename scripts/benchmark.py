@@ -47,24 +47,29 @@ def main() -> None:
             results = ([json.loads(line) for line in results_file.read_text().splitlines()]
                        if results_file.exists() else [])
             rows.append((timing, results))
-            print(f"{path.name}: {timing['wall_s']} s, {timing['peak_mb']} MB, "
+            print(f"{path.name}: {timing['wall_s']} s ({timing.get('cpu_s')} s CPU), {timing['peak_mb']} MB, "
                   f"{len(results)} results{' FAILED ' + str(timing['error']) if 'error' in timing else ''}",
                   file=sys.stderr)
     lines = [f"Measured on {date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
              f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
              f"device {os.environ.get('COURSE_DEVICE', 'auto')}. Peak memory is the kernel's "
              f"maximum resident set size.", "",
-             "| notebook | wall time (s) | peak memory (MB) | result | value | floor |",
-             "|---|---:|---:|---|---:|---:|"]
+             "Setup is the first cell (imports); CPU is the kernel's user + system time; claims",
+             "(asserted conclusions) are counted, not listed.", "",
+             "| notebook | wall time (s) | setup (s) | CPU (s) | peak memory (MB) | claims | result | value | floor |",
+             "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
     for timing, results in rows:
-        head = f"| {timing['notebook']} | {timing['wall_s']} | {timing['peak_mb']} |"
-        if not results:
+        claims = sum(1 for r in results if "claim" in r)
+        floors = [r for r in results if "claim" not in r]
+        head = (f"| {timing['notebook']} | {timing['wall_s']} | {timing.get('setup_s', '')} | "
+                f"{timing.get('cpu_s', '')} | {timing['peak_mb']} | {claims} |")
+        if not floors:
             lines.append(head + " | | |")
-        for i, r in enumerate(results):
-            bound = r.get("floor", r.get("ceiling"))
-            sign = ">=" if "floor" in r else "<="
-            lines.append((head if i == 0 else "| | | |") +
-                         f" {r['name']} | {r['value']:.3f} | {sign} {bound:.3f} |")
+        for i, r in enumerate(floors):
+            kind = next(k for k in ("floor", "ceiling", "halfway") if k in r)
+            sign = {"floor": ">=", "ceiling": "<=", "halfway": ">= halfway"}[kind]
+            lines.append((head if i == 0 else "| | | | | |") +
+                         f" {r['name']} | {r['value']:.3f} | {sign} {r[kind]:.3f} |")
     table = "\n".join(lines)
     print(table)
     if args.write:

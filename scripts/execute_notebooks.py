@@ -37,13 +37,29 @@ def clean(nb: nbformat.NotebookNode) -> None:
         cell.metadata.pop("ExecuteTime", None)
 
 
-def execute(path: Path, save: bool = True, timeout: int = 600) -> float:
+def _setup_seconds(nb: nbformat.NotebookNode) -> float:
+    """Seconds the first code cell (the setup cell: imports) took, from nbclient's timing."""
+    from datetime import datetime
+
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    timing = first.metadata.get("execution", {})
+    try:
+        start = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return float("nan")
+    return (end - start).total_seconds()
+
+
+def execute(path: Path, save: bool = True, timeout: int = 600, stats: dict | None = None) -> float:
     nb = nbformat.read(path, as_version=4)
     os.environ["COURSE_NOTEBOOK"] = path.name
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=stats is not None,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     wall = time.perf_counter() - start
+    if stats is not None:
+        stats["setup_s"] = round(_setup_seconds(nb), 1)
     clean(nb)
     try:  # nbgrader cell metadata of the exercises (scripts/classroom.py; nbval ignores it)
         apply_metadata(nb, path.stem)
@@ -66,11 +82,13 @@ def main() -> None:
     if missing:
         sys.exit(f"no such notebook: {', '.join(missing)}")
     for path in paths:
-        wall = execute(path, save=not args.no_save)
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if args.report:
-            print(json.dumps({"notebook": path.name, "wall_s": round(wall, 1),
-                              "peak_mb": round(peak_mb)}))
+        stats: dict = {}
+        wall = execute(path, save=not args.no_save, stats=stats if args.report else None)
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if args.report:   # one notebook per process (./course benchmark), so these are its kernel's
+            print(json.dumps({"notebook": path.name, "wall_s": round(wall, 1), **stats,
+                              "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+                              "peak_mb": round(usage.ru_maxrss / 1024)}))
         else:
             print(f"{path.name}: executed in {wall:.1f} s{'' if args.no_save else ', saved'}")
 
