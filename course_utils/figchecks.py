@@ -213,6 +213,8 @@ def heatmap_mask(ax) -> np.ndarray:
     if not meshes:
         raise ValueError("the axes has no heatmap (no QuadMesh collection)")
     arr = meshes[0].get_array()
+    if arr is None:
+        raise ValueError("the heatmap has no cell values (its QuadMesh holds no array)")
     nrows, ncols = (np.asarray(meshes[0].get_coordinates()).shape[:2])
     return np.ma.getmaskarray(arr).reshape(nrows - 1, ncols - 1)
 

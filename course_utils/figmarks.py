@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 
@@ -83,14 +84,14 @@ def check_end_labels(name: str, ax, ends: pd.Series, max_gap: float, hint: str |
     if sorted(texts) != sorted(map(str, ends.index)):
         _fail(name, f"texts {sorted(texts)}, expected the names {sorted(map(str, ends.index))}",
               hint or "one ax.text(x, y, name) per line")
-    x_end = max(np.max(mpl.dates.date2num(ln.get_xdata())) if np.issubdtype(np.asarray(ln.get_xdata()).dtype,
+    x_end = max(np.max(mdates.date2num(ln.get_xdata())) if np.issubdtype(np.asarray(ln.get_xdata()).dtype,
                 np.datetime64) else np.max(np.asarray(ln.get_xdata(), float)) for ln in ax.get_lines())
     for label, last in ends.items():
         t = texts[str(label)]
         x, y = t.xy if isinstance(t, mpl.text.Annotation) and t.anncoords != "data" else t.get_position()
-        x = mpl.dates.date2num(x) if not isinstance(x, (int, float, np.floating)) else x
+        x = mdates.date2num(x) if not isinstance(x, (int, float, np.floating)) else x
         if x < x_end:
-            _fail(name, f"{label!r} is written at x = {mpl.dates.num2date(x):%Y-%m-%d}, left of the last point",
+            _fail(name, f"{label!r} is written at x = {mdates.num2date(x):%Y-%m-%d}, left of the last point",
                   hint or "x just right of the last date, e.g. wide.index[-1] + pd.Timedelta(days=30)")
         if abs(y - last) > max_gap:
             _fail(name, f"{label!r} is written at y = {y:.1f}, {abs(y - last):.1f} from its line's end "

@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from unittest import mock
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.text import Text
 
@@ -53,10 +55,11 @@ class PlacedText:
         """The text and, when it belongs to an axes with a title, that title."""
         short = self.text if len(self.text) <= 40 else self.text[:37] + "..."
         ax = self.artist.axes
-        title = "" if ax is None else next((ax.get_title(loc) for loc in ("center", "left", "right")
-                                            if ax.get_title(loc)), "")
-        title = title.splitlines()[0][:30] if title else ""
-        return f"{short!r}" + (f" (in axes {title!r})" if title and self.artist is not ax.title else "")
+        title = ""
+        if isinstance(ax, Axes) and self.artist is not ax.title:
+            title = next((ax.get_title(loc) for loc in ("center", "left", "right") if ax.get_title(loc)), "")
+            title = title.splitlines()[0][:30] if title else ""
+        return f"{short!r}" + (f" (in axes {title!r})" if title else "")
 
 
 def _check_figure(fig) -> Figure:
@@ -77,11 +80,8 @@ def _recording_text_draws(found: list[Text]) -> Iterator[None]:
             found.append(self)
         return original(self, renderer)
 
-    Text.draw = draw
-    try:
+    with mock.patch.object(Text, "draw", draw):
         yield
-    finally:
-        Text.draw = original
 
 
 def _corners(text: Text, renderer) -> np.ndarray:
