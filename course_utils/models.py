@@ -258,7 +258,9 @@ class CenterNetLite(nn.Module):
             return nn.Sequential(conv_bn_relu(4 * w, 2 * w), nn.Conv2d(2 * w, c_out, 1))
 
         self.heatmap, self.size, self.offset = head(num_classes), head(2), head(2)
-        nn.init.constant_(self.heatmap[-1].bias, -2.19)   # sigmoid = 0.1 at the start (CenterNet)
+        heat_out = self.heatmap[-1]
+        assert isinstance(heat_out, nn.Conv2d) and heat_out.bias is not None
+        nn.init.constant_(heat_out.bias, -2.19)   # sigmoid = 0.1 at the start (CenterNet)
 
     def forward(self, x):
         _check_batch(x, 8, "CenterNetLite", 3)

@@ -95,10 +95,10 @@ def _use_compact_png(colors: int = 256) -> bool:
         data, meta = result if isinstance(result, tuple) else (result, None)
         raw = base64.b64decode(data) if isinstance(data, str) else data
         small = quantize_png(raw, colors)
-        small = base64.b64encode(small).decode("ascii") if isinstance(data, str) else small
-        return small if meta is None else (small, meta)
+        out = base64.b64encode(small).decode("ascii") if isinstance(data, str) else small
+        return out if meta is None else (out, meta)
 
-    compact._course_original = original
+    compact._course_original = original  # type: ignore[attr-defined]  # mypy does not model function attributes
     formatter.for_type(Figure, compact)
     return True
 
