@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from course_utils import checkpoints, data, models, train
+from course_utils import checkpoints, core, data, models, train
 
 NAME = "digits04_cnn"
 
@@ -124,7 +124,7 @@ def test_every_registered_checkpoint_is_stored_verified_and_loadable(name):
     path = checkpoints.checkpoint_path(name)
     assert path.is_file(), f"{path} missing"
     assert checkpoints.sha256_of(path) == checkpoints.CHECKPOINTS[name].sha256
-    assert (checkpoints.REPO_ROOT / "scripts" / "trainers" / f"{name}.py").is_file(), \
+    assert (core.REPO_ROOT / "scripts" / "trainers" / f"{name}.py").is_file(), \
         f"no trainer script for {name}"
     assert path.stat().st_size < 5 * 1024 * 1024, "checkpoints stay small (< 5 MB)"
     checkpoints.load_model(name)
