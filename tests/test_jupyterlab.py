@@ -111,7 +111,8 @@ def run_all(page, timeout_s=300):
             const prompts = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'));
             const busy = prompts.some(p => p.textContent.includes('*'));
             const ran = prompts.filter(p => /\\[\\d+\\]/.test(p.textContent)).length;
-            const error = document.querySelector(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .ansi-red-fg, .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']");
+            const stderr = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']";
+            const error = document.querySelector(stderr + " .ansi-red-fg, " + stderr);
             return kernel && kernel.status === 'idle' && !busy && (ran === prompts.length || (ran > 0 && error));
         }""", timeout=timeout_s * 1000, polling=1000)
 
