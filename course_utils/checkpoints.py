@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from . import models
-from .core import DATA_DIR, REPO_ROOT
+from .core import DATA_DIR
 
 CHECKPOINT_DIR = DATA_DIR / "checkpoints"
 
@@ -79,6 +79,40 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         builder="ShapesGAPNet", kwargs=(("num_classes", 3), ("width", 16)),
         description="ShapesGAPNet, multi-label (circle, square, triangle) on 8,000 shapes "
                     "scenes with 1-3 objects (seed 1000); CAM and Grad-CAM in 06_cnn_visualization"),
+    "digits16_cnn": Checkpoint(
+        file="digits16_cnn.pt",
+        sha256="43e31d1d5171c42b244c9d42ec0b84853ee04660b1505c0d92b5a2f0ac18dcba",
+        builder="DigitsCNN", kwargs=(("width", 16),),
+        description="DigitsCNN (width 16) trained by scripts/trainers/digits16_cnn.py on the "
+                    "16x16 digits (train split, all 10 classes); the judge of generated digits "
+                    "(confidence, classes, Frechet-distance features) in 08_gans"),
+    "digits_dcgan": Checkpoint(
+        file="digits_dcgan.pt",
+        sha256="b28ff3c59f162a43cd8ec6b2abbab44f427054aea08eaf653b4e461c93580b8c",
+        builder="gans.DCGANGenerator", kwargs=(("latent_dim", 32), ("width", 32)),
+        description="DCGAN generator (16x16 digits) trained by scripts/trainers/digits_dcgan.py "
+                    "on the digits' train split; the snapshot with the lowest validation "
+                    "Frechet distance; 08_gans"),
+    "shapes_cyclegan": Checkpoint(
+        file="shapes_cyclegan.pt",
+        sha256="8fc52dd3d85506bb97398f13e06e9b7d6873ed6213553b41ee29a8d718a1cd2a",
+        builder="gans.CycleGenerators", kwargs=(("width", 16), ("blocks", 3)),
+        description="the two CycleGAN generators (filled <-> outlined shapes) trained by "
+                    "scripts/trainers/shapes_cyclegan.py on unpaired two-style shapes; 08_gans"),
+    "digits16_dae": Checkpoint(
+        file="digits16_dae.pt",
+        sha256="63d9c42871aa4965749652bb62df1c85dafc5e0e6d9402f815c251d32656356e",
+        builder="autoencoders.ConvDenoiser", kwargs=(("width", 32),),
+        description="ConvDenoiser (width 32) trained by scripts/trainers/digits16_dae.py for 60 "
+                    "epochs on the 16x16 digits' train split, Gaussian noise factor 0.3; "
+                    "07_autoencoders"),
+    "digits04_ae": Checkpoint(
+        file="digits04_ae.pt",
+        sha256="0e4fccc73ec3c80d862824de822f20ccbe56c6d1e95f798b8ac0ae5f0716271a",
+        builder="autoencoders.DenseAutoencoder", kwargs=(("in_features", 256), ("latent_dim", 16)),
+        description="DenseAutoencoder (16-d bottleneck) trained by scripts/trainers/digits04_ae.py "
+                    "for 200 epochs on the normal digits 0-4 of the 16x16 train split; the anomaly "
+                    "detector's reference in 07_autoencoders"),
     "digits32_cnn": Checkpoint(
         file="digits32_cnn.pt",
         sha256="70af681fd52d56fdc14c2f8e94d59bf9df5948f9aee9be30f01efebd117ba600",
@@ -111,20 +145,6 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         description="SelfSupNet trained with all 1,347 labels of the 16x16 digits train split "
                     "by scripts/trainers/digits10_supervised.py; the supervised reference of "
                     "the linear-probe table in 10_self_supervised"),
-    "digits16_dae": Checkpoint(
-        file="digits16_dae.pt",
-        sha256="63d9c42871aa4965749652bb62df1c85dafc5e0e6d9402f815c251d32656356e",
-        builder="autoencoders.ConvDenoiser", kwargs=(("width", 32),),
-        description="ConvDenoiser (width 32) trained by scripts/trainers/digits16_dae.py for 60 "
-                    "epochs on the 16x16 digits' train split, Gaussian noise factor 0.3; "
-                    "07_autoencoders"),
-    "digits04_ae": Checkpoint(
-        file="digits04_ae.pt",
-        sha256="0e4fccc73ec3c80d862824de822f20ccbe56c6d1e95f798b8ac0ae5f0716271a",
-        builder="autoencoders.DenseAutoencoder", kwargs=(("in_features", 256), ("latent_dim", 16)),
-        description="DenseAutoencoder (16-d bottleneck) trained by scripts/trainers/digits04_ae.py "
-                    "for 200 epochs on the normal digits 0-4 of the 16x16 train split; the anomaly "
-                    "detector's reference in 07_autoencoders"),
     "digits16_teacher_half": Checkpoint(
         file="digits16_teacher_half.pt",
         sha256="fa4824fe220ee3d971e42196e9d3bd84e08450d44c44e0cc65dcce6f928736b6",
@@ -141,26 +161,6 @@ CHECKPOINTS: dict[str, Checkpoint] = {
                     "networks on the 8x8 digits, runs in order: plain 8, plain 32, residual 8, "
                     "residual 32 conv layers; measured by scripts/trainers/resnet03_degradation.py "
                     "for the degradation problem in 03_modern_cnns"),
-    "digits16_cnn": Checkpoint(
-        file="digits16_cnn.pt",
-        sha256="43e31d1d5171c42b244c9d42ec0b84853ee04660b1505c0d92b5a2f0ac18dcba",
-        builder="DigitsCNN", kwargs=(("width", 16),),
-        description="DigitsCNN (width 16) trained by scripts/trainers/digits16_cnn.py on the "
-                    "16x16 digits (train split, all 10 classes); the judge of generated digits "
-                    "(confidence, classes, Frechet-distance features) in 08_gans"),
-    "digits_dcgan": Checkpoint(
-        file="digits_dcgan.pt",
-        sha256="b28ff3c59f162a43cd8ec6b2abbab44f427054aea08eaf653b4e461c93580b8c",
-        builder="gans.DCGANGenerator", kwargs=(("latent_dim", 32), ("width", 32)),
-        description="DCGAN generator (16x16 digits) trained by scripts/trainers/digits_dcgan.py "
-                    "on the digits' train split; the snapshot with the lowest validation "
-                    "Frechet distance; 08_gans"),
-    "shapes_cyclegan": Checkpoint(
-        file="shapes_cyclegan.pt",
-        sha256="8fc52dd3d85506bb97398f13e06e9b7d6873ed6213553b41ee29a8d718a1cd2a",
-        builder="gans.CycleGenerators", kwargs=(("width", 16), ("blocks", 3)),
-        description="the two CycleGAN generators (filled <-> outlined shapes) trained by "
-                    "scripts/trainers/shapes_cyclegan.py on unpaired two-style shapes; 08_gans"),
     # --- new checkpoints go above this line (one entry each) ---
 }
 
