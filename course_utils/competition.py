@@ -75,6 +75,19 @@ class Competition:
     noisy_ids: list[str]
     _test_labels: np.ndarray = field(repr=False)
 
+    def __post_init__(self) -> None:
+        for name in ("train_images", "test_images"):
+            images = getattr(self, name)
+            if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4:
+                raise ValueError(f"{name} must be a uint8 array (N, H, W, 3), got "
+                                 f"{getattr(images, 'dtype', type(images).__name__)} "
+                                 f"{getattr(images, 'shape', '')}")
+        if len(self.train_labels) != len(self.train_images) or len(self.train_ids) != len(self.train_images):
+            raise ValueError(f"train_labels ({len(self.train_labels)}) and train_ids ({len(self.train_ids)}) "
+                             f"must match train_images ({len(self.train_images)})")
+        if len(self.test_ids) != len(self.test_images) or len(self._test_labels) != len(self.test_images):
+            raise ValueError(f"test_ids ({len(self.test_ids)}) must match test_images ({len(self.test_images)})")
+
 
 def _render(rng: np.random.Generator, label: int, size: int, pixel_noise: float) -> np.ndarray:
     shape, colour, big = decode_label(label)

@@ -161,7 +161,12 @@ def test_small_cnn_shapes_and_gradients():
 
 _COMP = competition.make_competition(n_train=60, n_test=20, seed=0, n_duplicates=2)
 
+_IMAGES = np.zeros((2, 24, 24, 3), np.uint8)
 BAD_INPUTS = [
+    (competition.Competition, (_IMAGES.astype(np.float32), np.zeros(2, np.int64), ["a", "b"], _IMAGES, ["c", "d"],
+                               [], [], np.zeros(2, np.int64)), {}, ValueError, "train_images"),
+    (competition.Competition, (_IMAGES, np.zeros(3, np.int64), ["a", "b"], _IMAGES, ["c", "d"], [], [],
+                               np.zeros(2, np.int64)), {}, ValueError, "train_labels"),
     (competition.encode_label, (3, 0, 0), {}, ValueError, "shape"),
     (competition.encode_label, (0, 0, 2), {}, ValueError, "size"),
     (competition.decode_label, (18,), {}, ValueError, "label"),
