@@ -25,7 +25,7 @@ CODE_SPAN = re.compile(r"`[^`]*`")
 
 
 # Names that stay capitalised when a term starts a sentence.
-PROPER_NOUNS = {"Sobel", "Dice", "Optuna", "Gaussian", "Hungarian", "Felzenszwalb", "Bokeh", "Altair",
+PROPER_NOUNS = {"Sobel", "Dice", "Optuna", "He", "Gaussian", "Hungarian", "Felzenszwalb", "Bokeh", "Altair",
                 "Plotly", "Seaborn", "Matplotlib", "Fourier", "Laplacian", "Pearson", "Swiss",
                 "Isomap"}
 
