@@ -114,6 +114,10 @@ def generate(paths: list[Path] | None = None, out: Path | None = None) -> list[P
         shutil.rmtree(source, ignore_errors=True)
         source.mkdir(parents=True)
         nb = apply_metadata(nbformat.read(path, as_version=4), path.stem)
+        for cell in nb.cells:  # prose that names the markers (00 explains them) is not a solution
+            if cell.cell_type == "markdown":
+                cell.source = cell.source.replace("BEGIN SOLUTION", "BEGIN\u00a0SOLUTION").replace(
+                    "END SOLUTION", "END\u00a0SOLUTION")
         nbformat.write(nb, source / path.name)
         result = api.generate_assignment(path.stem, force=True, create=True)
         if not result["success"]:

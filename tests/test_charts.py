@@ -33,7 +33,7 @@ def test_course_style_applies_inside_and_restores_after():
         with charts.course_style(dark=True):
             fig, ax = plt.subplots()
             assert mpl.colors.to_hex(fig.get_facecolor()) == "#1e1e24"
-            assert mpl.rcParams["figure.dpi"] == 80               # dark builds on the course sheet
+            assert mpl.rcParams["figure.dpi"] == 100              # dark builds on the course sheet
             assert mpl.colors.to_hex(ax.xaxis.label.get_color()) == "#e6e6ea"
         assert mpl.rcParams["figure.facecolor"] == before["figure.facecolor"]
         assert mpl.rcParams["figure.dpi"] == before["figure.dpi"]
