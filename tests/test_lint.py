@@ -24,3 +24,9 @@ def test_mypy_is_clean(tmp_path):
     proc = subprocess.run([str(BIN / "mypy"), "--cache-dir", str(tmp_path / "mypy"), "--no-error-summary"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+
+
+def test_every_module_is_under_400_lines():
+    long = {p.name: n for p in sorted((ROOT / "course_utils").glob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) >= 400}
+    assert not long, f"split these modules by topic (STYLE.md): {long}"
