@@ -32,7 +32,7 @@ def style_path(name: str = "course") -> Path:
     path = STYLES_DIR / f"{name}.mplstyle"
     if not path.exists():
         available = sorted(p.stem for p in STYLES_DIR.glob("*.mplstyle"))
-        raise ValueError(f"unknown style {name!r}; available: {available}")
+        raise ValueError(f"unknown style name {name!r}; available: {available}")
     return path
 
 
@@ -59,7 +59,7 @@ def course_style(dark: bool | str = False) -> Iterator[None]:
 def palette(name: str = "okabe_ito", n: int | None = None) -> list[str]:
     """The first ``n`` colours (all when ``None``) of one of ``PALETTES``."""
     if name not in PALETTES:
-        raise ValueError(f"unknown palette {name!r}; available: {sorted(PALETTES)}")
+        raise ValueError(f"unknown palette name {name!r}; available: {sorted(PALETTES)}")
     colours = list(PALETTES[name])
     if n is None:
         return colours
@@ -71,7 +71,7 @@ def palette(name: str = "okabe_ito", n: int | None = None) -> list[str]:
 def radar_angles(k: int) -> np.ndarray:
     """``k + 1`` angles in radians, ``0, 2*pi/k, ...`` and ``0`` again to close a polygon."""
     if k < 3:
-        raise ValueError(f"a radar chart needs at least 3 axes, got {k}")
+        raise ValueError(f"k must be at least 3 (a radar chart needs at least 3 axes), got {k}")
     angles = np.linspace(0.0, 2 * np.pi, k, endpoint=False)
     return np.append(angles, angles[0])
 
@@ -154,7 +154,7 @@ def label_line_ends(ax, min_gap: float | None = None, fontsize: str = "small"):
     units (default: 6% of the y range). Returns the axes."""
     lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
     if not lines:
-        raise ValueError("the axes has no labelled lines (plot with label=...)")
+        raise ValueError("ax has no labelled lines (plot with label=...)")
     x_ends = [ln.get_xdata()[-1] for ln in lines]          # dates stay dates
     y_ends = [float(ln.get_ydata()[-1]) for ln in lines]
     lo, hi = ax.get_ylim()

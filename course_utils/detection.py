@@ -52,9 +52,9 @@ def _check_boxes(boxes: Tensor, name: str = "boxes", fmt: str = "xyxy") -> None:
         raise ValueError(f"{name} in '{fmt}' format must have width and height >= 0")
 
 
-def _check_format(fmt: str) -> None:
+def _check_format(fmt: str, name: str = "fmt") -> None:
     if fmt not in BOX_FORMATS:
-        raise ValueError(f"unknown box format {fmt!r}; expected one of {BOX_FORMATS}")
+        raise ValueError(f"{name}: unknown box format {fmt!r}; expected one of {BOX_FORMATS}")
 
 
 def _check_threshold(value: float, name: str = "iou_threshold") -> None:
@@ -79,8 +79,8 @@ def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
     Returns a new ``Tensor[N, 4]`` (floating point) in ``out_fmt``, as
     ``torchvision.ops.box_convert``. Introduced in 05_object_detection.
     """
-    _check_format(in_fmt)
-    _check_format(out_fmt)
+    _check_format(in_fmt, "in_fmt")
+    _check_format(out_fmt, "out_fmt")
     _check_boxes(boxes, fmt=in_fmt)
     a, b, c, d = _float(boxes).unbind(-1)
     if in_fmt == "xywh":
@@ -111,6 +111,8 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     A pair whose union is empty (two zero-area boxes) has IoU 0, where torchvision
     gives NaN. Introduced in 05_object_detection.
     """
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
     area1, area2 = box_area(boxes1), box_area(boxes2)            # (N,), (M,)
     boxes1, boxes2 = _float(boxes1), _float(boxes2)
     top_left = torch.max(boxes1[:, None, :2], boxes2[None, :, :2])      # (N, M, 2)

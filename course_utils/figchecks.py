@@ -52,7 +52,7 @@ def _figure(name: str, obj, hint: str | None = None) -> Figure:
         return obj
     if hasattr(obj, "figure") and isinstance(obj.figure, Figure):   # Axes and seaborn grids
         return obj.figure
-    _fail(name, f"expected a matplotlib Figure, Axes or seaborn grid, got {type(obj).__name__}", hint)
+    _fail(name, f"fig must be a matplotlib Figure, Axes or seaborn grid, got {type(obj).__name__}", hint)
 
 
 def _count(name: str, what: str, got: int, expected: int, hint: str | None) -> None:
@@ -327,7 +327,7 @@ def check_plotly_figure(name: str, fig, n_traces: int | None = None, trace_type:
         if value is not None:
             check_int(arg, value, low=0)
     if fig is None or not hasattr(fig, "data") or not hasattr(fig, "layout"):
-        _fail(name, f"expected a plotly Figure (what px.scatter returns), got {type(fig).__name__}", hint)
+        _fail(name, f"fig must be a plotly Figure (what px.scatter returns), got {type(fig).__name__}", hint)
     if n_traces is not None and len(fig.data) != n_traces:
         _fail(name, f"{len(fig.data)} traces, expected {n_traces}", hint or "color= makes one trace per colour")
     types = sorted({t.type for t in fig.data})

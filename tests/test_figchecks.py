@@ -170,7 +170,7 @@ def test_dark_background():
     light, ax2 = plt.subplots()
     with pytest.raises(AssertionError, match="background is light"):
         figchecks.check_dark_background("dark", light)
-    with pytest.raises(AssertionError, match="expected a matplotlib Figure"):
+    with pytest.raises(AssertionError, match="fig must be a matplotlib Figure"):
         figchecks.check_dark_background("dark", "figure")
 
 
