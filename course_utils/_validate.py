@@ -67,6 +67,16 @@ def check_tensor(name: str, x: Any, *, ndim: int | Sequence[int] | None = None,
         raise TypeError(f"{want}, got dtype {str(x.dtype).replace('torch.', '')}")
 
 
+def check_image_batch(name: str, x: Any, *, channels: int | None = None, size: int | None = None) -> None:
+    """A float batch of images ``(N, C, H, W)``, optionally with ``channels`` channels and
+    ``size`` x ``size`` pixels (the course's networks take values in [0, 1])."""
+    check_tensor(name, x, ndim=4, kind="float", shape="(N, C, H, W)")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}")
+    if size is not None and tuple(x.shape[-2:]) != (size, size):
+        raise ValueError(f"{name} must be {size}x{size} images, got shape {tuple(x.shape)}")
+
+
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """An ``int`` (not a bool, not a float such as 3.0) in ``low..high`` (inclusive)."""
     if isinstance(value, bool) or not isinstance(value, Integral):

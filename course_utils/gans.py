@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._validate import check_image_batch
+
 DIGIT_SIZE = 16   # the DCGAN makes 16x16 digits, the input size of the digits16_teacher classifier
 #: Colours (RGB in [0, 1]) of the two shape styles: A = filled amber shapes on navy,
 #: B = dark-red outlines on cream.
@@ -26,19 +28,6 @@ def _check_sizes(**sizes: int) -> None:
     for name, value in sizes.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
-def _check_images(x, name: str, channels: int | None = None, size: int | None = None) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor (N, C, H, W), got {type(x).__name__}")
-    if x.ndim != 4:
-        raise ValueError(f"{name} must be a batch (N, C, H, W), got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be float images in [0, 1], got dtype {x.dtype}")
-    if channels is not None and x.shape[1] != channels:
-        raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(x.shape)}")
-    if size is not None and tuple(x.shape[-2:]) != (size, size):
-        raise ValueError(f"{name} must be {size}x{size} images, got shape {tuple(x.shape)}")
 
 
 def _check_logits(x, name: str) -> None:
@@ -110,7 +99,7 @@ class DCGANDiscriminator(nn.Module):
             nn.Conv2d(2 * w, 1, 4, 1, 0))
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_images(x, "x", size=DIGIT_SIZE)
+        check_image_batch("x", x, size=DIGIT_SIZE)
         return self.net(x).flatten()
 
 
@@ -134,7 +123,7 @@ def dcgan_step(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: 
 
     Returns ``(d_loss, g_loss)`` as floats.
     """
-    _check_images(real, "real")
+    check_image_batch("real", real)
     fake = G(z)
     d_loss = discriminator_loss(D(real), D(fake.detach()))   # detach: this step only moves D
     opt_d.zero_grad()
@@ -156,7 +145,7 @@ def train_dcgan(G: DCGANGenerator, D: nn.Module, images: Tensor, steps: int, bat
     ``seed``; ``callback(step, G)`` runs after every step (for snapshots). Returns the
     per-step losses ``{"d_loss": [...], "g_loss": [...]}``.
     """
-    _check_images(images, "images", size=DIGIT_SIZE)
+    check_image_batch("images", images, size=DIGIT_SIZE)
     _check_sizes(steps=steps, batch_size=batch_size)
     gen = torch.Generator().manual_seed(seed)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -195,7 +184,7 @@ def classifier_report(classifier: nn.Module, images: Tensor, num_classes: int = 
     Returns ``max_prob`` ``(N,)`` (its confidence), ``pred`` ``(N,)`` (predicted class) and
     ``class_fraction`` ``(num_classes,)`` (fraction of images per predicted class).
     """
-    _check_images(images, "images")
+    check_image_batch("images", images)
     _check_sizes(num_classes=num_classes)
     classifier.eval()
     probs = torch.cat([classifier(b).softmax(dim=1) for b in images.split(500)])
@@ -301,7 +290,7 @@ class CycleGenerator(nn.Module):
             nn.Conv2d(w, channels, 3, padding=1), nn.Sigmoid())
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_images(x, "x", channels=self.channels)
+        check_image_batch("x", x, channels=self.channels)
         if x.shape[-1] % 2 or x.shape[-2] % 2:
             raise ValueError(f"x needs an even height and width, got shape {tuple(x.shape)}")
         return self.net(x)
@@ -321,7 +310,7 @@ class PatchDiscriminator(nn.Module):
             nn.Conv2d(2 * w, 1, 3, padding=1))
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_images(x, "x", channels=self.channels)
+        check_image_batch("x", x, channels=self.channels)
         return self.net(x)
 
 
@@ -340,8 +329,8 @@ class CycleGenerators(nn.Module):
 
 def cycle_loss(g_ab: nn.Module, g_ba: nn.Module, a: Tensor, b: Tensor) -> Tensor:
     """Cycle consistency, L1 both ways: ``|g_ba(g_ab(a)) - a| + |g_ab(g_ba(b)) - b|`` (means)."""
-    _check_images(a, "a")
-    _check_images(b, "b")
+    check_image_batch("a", a)
+    check_image_batch("b", b)
     return F.l1_loss(g_ba(g_ab(a)), a) + F.l1_loss(g_ab(g_ba(b)), b)
 
 
@@ -350,8 +339,8 @@ def cyclegan_step(gens: CycleGenerators, d_a: nn.Module, d_b: nn.Module, opt_g: 
                   lambda_cycle: float = 10.0) -> dict[str, float]:
     """One CycleGAN update on an unpaired batch: generators first (adversarial both ways +
     ``lambda_cycle`` x cycle loss), then both discriminators. Returns the losses as floats."""
-    _check_images(a, "a")
-    _check_images(b, "b")
+    check_image_batch("a", a)
+    check_image_batch("b", b)
     fake_b, fake_a = gens(a, b)
     adv = generator_loss(d_b(fake_b).flatten()) + generator_loss(d_a(fake_a).flatten())
     cyc = F.l1_loss(gens.g_ba(fake_b), a) + F.l1_loss(gens.g_ab(fake_a), b)
@@ -372,8 +361,8 @@ def train_cyclegan(gens: CycleGenerators, d_a: nn.Module, d_b: nn.Module, A: Ten
                    seed: int = 0) -> dict[str, list[float]]:
     """Train on unpaired sets ``A`` ``(N_a, 3, H, W)`` and ``B`` ``(N_b, 3, H, W)``: each batch draws
     its A and B images independently. Adam(lr, betas=(0.5, 0.999)); returns per-step losses."""
-    _check_images(A, "A", channels=3)
-    _check_images(B, "B", channels=3)
+    check_image_batch("A", A, channels=3)
+    check_image_batch("B", B, channels=3)
     _check_sizes(steps=steps, batch_size=batch_size)
     gen = torch.Generator().manual_seed(seed)
     opt_g = torch.optim.Adam(gens.parameters(), lr=lr, betas=(0.5, 0.999))

@@ -14,20 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._validate import check_image_batch
 from .models import conv_bn_relu, standardize_per_image
 
 HEADS = ("linear", "mlp")
-
-
-def _check_batch(name: str, x, channels: int | None = None) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor batch (N, C, H, W), got {type(x).__name__}")
-    if x.ndim != 4:
-        raise ValueError(f"{name}: expected a batch (N, C, H, W), got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name}: expected float images in [0, 1], got dtype {x.dtype}")
-    if channels is not None and x.shape[1] != channels:
-        raise ValueError(f"{name}: expected {channels} channels, got shape {tuple(x.shape)}")
 
 
 class SmallEncoder(nn.Module):
@@ -53,7 +43,7 @@ class SmallEncoder(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_batch("x", x, self.in_channels)
+        check_image_batch("x", x, channels=self.in_channels)
         if self.standardize:
             x = standardize_per_image(x)
         return self.pool(self.features(x)).flatten(1)
@@ -93,7 +83,7 @@ def rotate_batch(x: Tensor) -> tuple[Tensor, Tensor]:
     four blocks (all images at 0 degrees, then all at 90, ...) and labels ``(4N,)`` in 0..3
     (label ``k`` means rotated by ``90 k`` degrees). Introduced in 10_self_supervised.
     """
-    _check_batch("x", x)
+    check_image_batch("x", x)
     if x.shape[2] != x.shape[3]:
         raise ValueError(f"x: rotation needs square images, got shape {tuple(x.shape)}")
     images = torch.cat([torch.rot90(x, k, dims=(2, 3)) for k in range(4)])
@@ -136,7 +126,7 @@ def augment(x: Tensor, gen: torch.Generator, min_scale: float = 0.5, flip: bool 
     ``x``: ``(N, C, H, W)`` in [0, 1] -> same shape in [0, 1]; each image gets its own
     parameters drawn from ``gen`` (CPU generator). Introduced in 10_self_supervised.
     """
-    _check_batch("x", x)
+    check_image_batch("x", x)
     if not 0 < min_scale <= 1:
         raise ValueError(f"min_scale must be in (0, 1], got {min_scale}")
     if not isinstance(gen, torch.Generator):
@@ -174,7 +164,7 @@ def extract_features(encoder: nn.Module, x: Tensor, batch_size: int = 256) -> np
 
     Returns a ``float32`` NumPy array ``(N, D)`` for scikit-learn. Introduced in 10_self_supervised.
     """
-    _check_batch("x", x)
+    check_image_batch("x", x)
     if not isinstance(encoder, nn.Module):
         raise TypeError(f"encoder: expected an nn.Module, got {type(encoder).__name__}")
     was_training = encoder.training
@@ -260,7 +250,7 @@ def best_probe(features: dict, train_y: np.ndarray, val_y: np.ndarray,
 
 def rotation_loss(net: nn.Module, batch: Tensor, gen: torch.Generator) -> Tensor:
     """Cross-entropy of ``net``'s 4-way rotation logits on ``rotate_batch(batch)`` (``gen`` unused)."""
-    _check_batch("batch", batch)
+    check_image_batch("batch", batch)
     images, labels = rotate_batch(batch)
     return F.cross_entropy(net(images), labels.to(images.device))
 
@@ -268,7 +258,7 @@ def rotation_loss(net: nn.Module, batch: Tensor, gen: torch.Generator) -> Tensor
 def simclr_loss(net: nn.Module, batch: Tensor, gen: torch.Generator, temperature: float = 0.5,
                 **aug) -> Tensor:
     """NT-Xent of ``net``'s projections of two random views (``augment(batch, gen, **aug)``)."""
-    _check_batch("batch", batch)
+    check_image_batch("batch", batch)
     return nt_xent(net(augment(batch, gen, **aug)), net(augment(batch, gen, **aug)), temperature)
 
 
@@ -280,7 +270,7 @@ def pretrain(net: nn.Module, x: Tensor, loss_fn, num_epochs: int, batch_size: in
     incomplete batch dropped. Returns the mean training loss of every epoch. Introduced in
     10_self_supervised.
     """
-    _check_batch("x", x)
+    check_image_batch("x", x)
     if not isinstance(num_epochs, int) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
     if not isinstance(batch_size, int) or not 2 <= batch_size <= len(x):
